@@ -1,0 +1,92 @@
+using Sensor.Core.Flows;
+using Sensor.Core.Mail;
+
+namespace Sensor.Core.Detection;
+
+/// <summary>
+/// The first bytes of a connection, both directions, in arrival order, kept until the protocol is
+/// known and then replayed into its session. Bounded by <see cref="MailFlowClassifier.MaxPrefixPerDirection"/>.
+/// </summary>
+internal sealed class FlowPrefix
+{
+    private readonly byte[] _bytes = new byte[MailFlowClassifier.MaxPrefixPerDirection * 2];
+    private readonly List<(StreamDirection Direction, int Offset, int Length, long Time)> _chunks = new(4);
+    private readonly int[] _perDirection = new int[2];
+    private int _length;
+
+    /// <returns>False when the direction's budget is exhausted (the extra bytes are not kept).</returns>
+    public bool Add(StreamDirection direction, ReadOnlySpan<byte> data, long time)
+    {
+        int room = MailFlowClassifier.MaxPrefixPerDirection - _perDirection[(int)direction];
+        int n = Math.Min(room, data.Length);
+        if (n > 0)
+        {
+            data[..n].CopyTo(_bytes.AsSpan(_length));
+            _chunks.Add((direction, _length, n, time));
+            _length += n;
+            _perDirection[(int)direction] += n;
+        }
+        return n == data.Length;
+    }
+
+    /// <summary>The first line of one direction, if its line end has arrived.</summary>
+    public bool TryFirstLine(StreamDirection direction, out ReadOnlySpan<byte> line)
+    {
+        // Directions interleave in _bytes; gather this direction's bytes up to the first LF.
+        Span<byte> scratch = stackalloc byte[0];
+        line = default;
+        int total = 0;
+        foreach (var c in _chunks)
+        {
+            if (c.Direction != direction) continue;
+            var chunk = _bytes.AsSpan(c.Offset, c.Length);
+            int lf = chunk.IndexOf((byte)'\n');
+            if (total == 0 && lf >= 0)
+            {
+                line = TrimCr(chunk[..lf]);
+                return true;
+            }
+            if (lf >= 0)
+            {
+                var joined = new byte[total + lf];
+                Gather(direction, joined, total);
+                chunk[..lf].CopyTo(joined.AsSpan(total));
+                line = TrimCr(joined);
+                return true;
+            }
+            total += c.Length;
+        }
+        return false;
+    }
+
+    private void Gather(StreamDirection direction, byte[] into, int count)
+    {
+        int at = 0;
+        foreach (var c in _chunks)
+        {
+            if (c.Direction != direction || at >= count) continue;
+            int n = Math.Min(c.Length, count - at);
+            _bytes.AsSpan(c.Offset, n).CopyTo(into.AsSpan(at));
+            at += n;
+        }
+    }
+
+    private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> s) => !s.IsEmpty && s[^1] == (byte)'\r' ? s[..^1] : s;
+
+    public void SwapDirections()
+    {
+        for (int i = 0; i < _chunks.Count; i++)
+        {
+            var c = _chunks[i];
+            c.Direction = c.Direction == StreamDirection.ClientToServer ? StreamDirection.ServerToClient : StreamDirection.ClientToServer;
+            _chunks[i] = c;
+        }
+    }
+
+    public bool Replay(MailSession session)
+    {
+        foreach (var c in _chunks)
+            if (!session.OnData(c.Direction, _bytes.AsSpan(c.Offset, c.Length), c.Time)) return false;
+        return true;
+    }
+}

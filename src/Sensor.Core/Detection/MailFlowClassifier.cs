@@ -1,0 +1,134 @@
+using Sensor.Core.Events;
+using Sensor.Core.Flows;
+using Sensor.Core.Imap;
+using Sensor.Core.Mail;
+using Sensor.Core.Pop3;
+using Sensor.Core.Reassembly;
+
+namespace Sensor.Core.Detection;
+
+/// <summary>
+/// The consumer of every TCP connection until its first lines say what it is. Holds a small prefix
+/// of each direction (bounded), decides IMAP, POP3 or not-mail, corrects client/server roles when the
+/// content contradicts the port guess, then replays the prefix into the protocol's session. A
+/// connection that is not mail is released after its first bytes and costs nothing more.
+/// </summary>
+public sealed class MailFlowClassifier : IStreamConsumer
+{
+    /// <summary>Bytes looked at per direction before giving up on recognising a protocol.</summary>
+    public const int MaxPrefixPerDirection = 1024;
+
+    private readonly TcpFlow _flow;
+    private readonly AnalysisContext _context;
+    private readonly MailProtocolGuess _portHint;
+    private MailSession? _session;
+    private bool _released;
+    private FlowPrefix? _prefix = new();
+
+    public MailFlowClassifier(TcpFlow flow, AnalysisContext context)
+    {
+        _flow = flow;
+        _context = context;
+        _portHint = HintFromPort(flow.Server.Port);
+        if (_portHint == MailProtocolGuess.NotMail && !flow.RolesFromHandshake)
+        {
+            // No handshake seen: the port may tell the roles apart better than the port order did.
+            var reversed = HintFromPort(flow.Client.Port);
+            if (reversed != MailProtocolGuess.NotMail) { flow.SwapRoles(); _portHint = reversed; }
+        }
+    }
+
+    private MailProtocolGuess HintFromPort(ushort port) =>
+        _context.Options.ImapPorts.Contains(port) ? MailProtocolGuess.Imap
+        : _context.Options.Pop3Ports.Contains(port) ? MailProtocolGuess.Pop3
+        : MailProtocolGuess.NotMail;
+
+    public bool OnData(StreamDirection direction, ReadOnlySpan<byte> data, long timestampNs)
+    {
+        if (_session is not null) return _session.OnData(direction, data, timestampNs);
+        if (_released) return false;
+
+        var prefix = _prefix!;
+        bool full = !prefix.Add(direction, data, timestampNs);
+        var (guess, swap) = Classify(prefix, full);
+        switch (guess)
+        {
+            case MailProtocolGuess.NeedMore:
+                return true;
+            case MailProtocolGuess.NotMail:
+                Release();
+                return false;
+        }
+
+        if (swap && !_flow.RolesFromHandshake)
+        {
+            _flow.SwapRoles();
+            prefix.SwapDirections();
+        }
+        _session = guess == MailProtocolGuess.Imap
+            ? new ImapSession(_flow, _context)
+            : new Pop3Session(_flow, _context);
+        if (guess == MailProtocolGuess.Imap) _context.Counters.FlowsImap++; else _context.Counters.FlowsPop3++;
+        _prefix = null;
+        return prefix.Replay(_session);
+    }
+
+    public void OnGap(StreamDirection direction, long skippedBytes, long timestampNs)
+    {
+        if (_session is not null) _session.OnGap(direction, skippedBytes, timestampNs);
+        else if (!_released) Release(); // a hole before we even know the protocol: not worth guessing
+    }
+
+    public void OnClose(FlowCloseReason reason, long timestampNs)
+    {
+        if (_session is null && !_released && _prefix is { } prefix)
+        {
+            // The connection ended before its first lines were complete: decide on what there is.
+            var (guess, swap) = Classify(prefix, full: true);
+            if (guess is MailProtocolGuess.Imap or MailProtocolGuess.Pop3)
+            {
+                if (swap && !_flow.RolesFromHandshake) { _flow.SwapRoles(); prefix.SwapDirections(); }
+                _session = guess == MailProtocolGuess.Imap ? new ImapSession(_flow, _context) : new Pop3Session(_flow, _context);
+                prefix.Replay(_session);
+            }
+        }
+        _session?.OnClose(timestampNs);
+        _prefix = null;
+    }
+
+    private void Release()
+    {
+        _released = true;
+        _prefix = null;
+        _context.Counters.FlowsNotMail++;
+        if (_portHint != MailProtocolGuess.NotMail) _context.Counters.MailPortFlowsNotMail++;
+    }
+
+    private (MailProtocolGuess Guess, bool Swap) Classify(FlowPrefix prefix, bool full)
+    {
+        bool serverComplete = prefix.TryFirstLine(StreamDirection.ServerToClient, out var serverLine);
+        bool clientComplete = prefix.TryFirstLine(StreamDirection.ClientToServer, out var clientLine);
+
+        if (serverComplete)
+        {
+            var g = ProtocolSignatures.FromServerLine(serverLine);
+            if (g != MailProtocolGuess.NotMail) return (g, false);
+            // The "server" did not answer like a mail server. If the other side greets, roles were guessed wrong.
+            if (clientComplete && ProtocolSignatures.FromServerLine(clientLine) is var r && r != MailProtocolGuess.NotMail)
+                return (r, true);
+            return (MailProtocolGuess.NotMail, false);
+        }
+        if (clientComplete)
+        {
+            var asServer = ProtocolSignatures.FromServerLine(clientLine);
+            if (asServer != MailProtocolGuess.NotMail && ProtocolSignatures.FromClientLine(clientLine, out _) == MailProtocolGuess.NotMail)
+                return (asServer, true);
+            var g = ProtocolSignatures.FromClientLine(clientLine, out bool decisive);
+            if (g == MailProtocolGuess.NotMail) return (MailProtocolGuess.NotMail, false);
+            if (decisive || g == _portHint) return (g, false);
+            // A command shared with other protocols on an unusual port: wait for the server's answer.
+            return (full ? g : MailProtocolGuess.NeedMore, false);
+        }
+        return (full ? MailProtocolGuess.NotMail : MailProtocolGuess.NeedMore, false);
+    }
+}

@@ -1,0 +1,9 @@
+namespace Sensor.Core.Detection;
+
+public enum MailProtocolGuess : byte
+{
+    NeedMore,
+    Imap,
+    Pop3,
+    NotMail,
+}

@@ -1,0 +1,7 @@
+namespace Sensor.Core.Events;
+
+public enum AppProtocol : byte
+{
+    Imap,
+    Pop3,
+}

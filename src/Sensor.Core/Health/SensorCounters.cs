@@ -1,0 +1,58 @@
+namespace Sensor.Core.Health;
+
+/// <summary>
+/// Every bound and every skipped input is counted here and shown in the summary and health
+/// metrics; nothing is dropped silently. Plain fields: one pipeline owns one instance.
+/// </summary>
+public sealed class SensorCounters
+{
+    // Capture and decoding
+    public long PacketsRead;
+    public long BytesRead;
+    public long PacketsNotIp;
+    public long PacketsNotTcp;
+    public long PacketsMalformed;
+    public long PacketsTruncatedBySnaplen;
+    public long IpFragmentsSkipped;
+
+    // Flows
+    public long FlowsCreated;
+    public long FlowsClosed;
+    public long FlowsExpired;
+    public long FlowsEvictedAtLimit;
+    public long SegmentsWithoutFlow;
+
+    // Reassembly
+    public long SegmentsOutOfOrder;
+    public long BytesDuplicate;
+    public long Gaps;
+    public long GapBytes;
+    public long BytesBufferedNow;
+    public long BytesBufferedPeak;
+    public long FlowBufferLimitHits;
+    public long GlobalBufferLimitHits;
+    public long SegmentsDroppedAtLimit;
+
+    // Protocol detection and analysis
+    public long FlowsImap;
+    public long FlowsPop3;
+    public long FlowsNotMail;
+    public long MailPortFlowsNotMail;
+    public long LinesTooLong;
+    public long MalformedLines;
+    public long LiteralsSkipped;
+    public long LiteralBytesSkipped;
+    public long PendingCommandOverflows;
+    public long UnmatchedResponses;
+    public long TlsUpgrades;
+
+    // Events
+    public long AuthEvents;
+    public long StartTlsEvents;
+
+    public void AddBuffered(long delta)
+    {
+        BytesBufferedNow += delta;
+        if (BytesBufferedNow > BytesBufferedPeak) BytesBufferedPeak = BytesBufferedNow;
+    }
+}

@@ -1,0 +1,20 @@
+using Sensor.Core.Events;
+using Sensor.Core.Health;
+
+namespace Sensor.Core.Mail;
+
+/// <summary>What every analyzer of one pipeline shares: options, the event sink, counters, server postures.</summary>
+public sealed class AnalysisContext
+{
+    public AnalysisContext(AnalysisOptions options, IEventSink sink, SensorCounters counters)
+    {
+        Options = options;
+        Sink = sink;
+        Counters = counters;
+    }
+
+    public AnalysisOptions Options { get; }
+    public IEventSink Sink { get; }
+    public SensorCounters Counters { get; }
+    public ServerPostureTable Servers { get; } = new();
+}

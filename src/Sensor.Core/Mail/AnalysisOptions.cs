@@ -1,0 +1,21 @@
+namespace Sensor.Core.Mail;
+
+public sealed record AnalysisOptions
+{
+    /// <summary>Put real passwords, tokens and digests into events. Off unless the user asks.</summary>
+    public bool RevealSecrets { get; init; }
+
+    /// <summary>Longest protocol line kept (RFC 3501 sets no limit; 8 KB is far beyond real commands,
+    /// SASL messages such as NTLM or GSSAPI tokens are the longest).</summary>
+    public int MaxLineLength { get; init; } = 16 * 1024;
+
+    /// <summary>Largest literal kept when it carries a credential (IMAP LOGIN); others are skipped by length.</summary>
+    public int MaxCredentialLiteral { get; init; } = 4 * 1024;
+
+    /// <summary>Commands awaiting an answer per connection (pipelining clients, RFC 2449 §6.6).</summary>
+    public int MaxPendingCommands { get; init; } = 64;
+
+    /// <summary>TCP ports where a flow is assumed to be mail even before its content says so.</summary>
+    public IReadOnlyList<ushort> ImapPorts { get; init; } = [143];
+    public IReadOnlyList<ushort> Pop3Ports { get; init; } = [110];
+}

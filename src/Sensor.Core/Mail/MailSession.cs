@@ -1,0 +1,78 @@
+using Sensor.Core.Events;
+using Sensor.Core.Flows;
+using Sensor.Core.Reassembly;
+
+namespace Sensor.Core.Mail;
+
+/// <summary>
+/// Base of the IMAP and POP3 session state machines: the connection they watch and how they report.
+/// Events are built here, and only here, so both protocols emit the same shape.
+/// </summary>
+public abstract class MailSession
+{
+    protected MailSession(TcpFlow flow, AnalysisContext context, AppProtocol protocol)
+    {
+        Flow = flow;
+        Context = context;
+        Protocol = protocol;
+    }
+
+    protected TcpFlow Flow { get; }
+    protected AnalysisContext Context { get; }
+    public AppProtocol Protocol { get; }
+    protected bool Reveal => Context.Options.RevealSecrets;
+
+    /// <returns>False once the connection is TLS (or hopeless): no more payload is wanted.</returns>
+    public abstract bool OnData(StreamDirection direction, ReadOnlySpan<byte> data, long timestampNs);
+    public abstract void OnGap(StreamDirection direction, long skippedBytes, long timestampNs);
+    /// <summary>Settle what is still waiting for an answer: outcome unknown.</summary>
+    public abstract void OnClose(long timestampNs);
+
+    protected ServerPosture? Posture => Context.Servers.Get(Flow.Server, Protocol);
+
+    protected void RecordStartTlsOffer(bool offered)
+    {
+        if (Posture is { } p && (p.OffersStartTls != true || offered)) p.OffersStartTls = offered;
+    }
+
+    protected void EmitAuth(long timestampNs, string mechanism, string? username, string? secret,
+        CredentialExposure exposure, AuthOutcome outcome)
+    {
+        var posture = Posture;
+        if (posture is not null && exposure == CredentialExposure.Cleartext) posture.CleartextLogins++;
+        Context.Counters.AuthEvents++;
+        Context.Sink.Emit(new AuthAttempt
+        {
+            TimestampNs = timestampNs,
+            FlowId = Flow.FlowId,
+            Client = Flow.Client,
+            Server = Flow.Server,
+            Protocol = Protocol,
+            Mechanism = mechanism,
+            Username = username,
+            Secret = Reveal ? secret : null,
+            Exposure = exposure,
+            Outcome = outcome,
+            ServerOffersStartTls = posture?.OffersStartTls,
+        });
+    }
+
+    protected void EmitStartTls(long timestampNs, AuthOutcome outcome)
+    {
+        if (outcome == AuthOutcome.Success)
+        {
+            Context.Counters.TlsUpgrades++;
+            if (Posture is { } p) { p.StartTlsUpgrades++; p.OffersStartTls = true; }
+        }
+        Context.Counters.StartTlsEvents++;
+        Context.Sink.Emit(new StartTlsUpgrade
+        {
+            TimestampNs = timestampNs,
+            FlowId = Flow.FlowId,
+            Client = Flow.Client,
+            Server = Flow.Server,
+            Protocol = Protocol,
+            Outcome = outcome,
+        });
+    }
+}

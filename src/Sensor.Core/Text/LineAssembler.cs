@@ -1,0 +1,107 @@
+namespace Sensor.Core.Text;
+
+public enum LineStatus : byte
+{
+    /// <summary>All input consumed, no complete line yet.</summary>
+    NeedMore,
+    /// <summary>A complete line (CRLF or bare LF stripped) is in the out parameter.</summary>
+    Line,
+    /// <summary>A line exceeded the bound; its bytes were discarded up to and including its LF.</summary>
+    TooLong,
+}
+
+/// <summary>
+/// Bounded CRLF framing over a byte stream. A line that arrives whole in one chunk is handed out as a
+/// view of the input (no copy); only a line split across chunks is copied, into a buffer that grows
+/// to at most <c>maxLineLength</c>. Longer lines are discarded and reported, never buffered.
+/// </summary>
+public sealed class LineAssembler
+{
+    private readonly int _maxLineLength;
+    private byte[]? _buffer;
+    private int _length;
+    private bool _discarding;
+    private bool _discardingSilently;
+
+    public LineAssembler(int maxLineLength) => _maxLineLength = maxLineLength;
+
+    /// <summary>True while a partial line is held.</summary>
+    public bool HasPartial => _length > 0;
+
+    /// <summary>After a gap the stream is mid-line: drop what is held and skip to the next line end.</summary>
+    public void Resynchronize()
+    {
+        _length = 0;
+        _discarding = true;
+        _discardingSilently = true;
+    }
+
+    /// <summary>
+    /// Takes the next line from <paramref name="data"/>, advancing it past what was consumed.
+    /// The returned line is valid until the next call.
+    /// </summary>
+    public LineStatus Next(ref ReadOnlySpan<byte> data, out ReadOnlySpan<byte> line)
+    {
+        line = default;
+        int lf = data.IndexOf((byte)'\n');
+        if (lf < 0)
+        {
+            if (!_discarding)
+            {
+                if (_length + data.Length > _maxLineLength)
+                {
+                    _discarding = true;
+                    _length = 0;
+                }
+                else
+                {
+                    Append(data);
+                }
+            }
+            data = default;
+            return LineStatus.NeedMore;
+        }
+
+        var chunk = data[..lf];
+        data = data[(lf + 1)..];
+        if (_discarding)
+        {
+            bool silent = _discardingSilently;
+            _discarding = _discardingSilently = false;
+            _length = 0;
+            if (silent) return Next(ref data, out line);
+            return LineStatus.TooLong;
+        }
+
+        if (_length == 0)
+        {
+            line = chunk;
+        }
+        else
+        {
+            if (_length + chunk.Length > _maxLineLength)
+            {
+                _length = 0;
+                return LineStatus.TooLong;
+            }
+            Append(chunk);
+            line = _buffer.AsSpan(0, _length);
+            _length = 0;
+        }
+        if (!line.IsEmpty && line[^1] == (byte)'\r') line = line[..^1];
+        return LineStatus.Line;
+    }
+
+    private void Append(ReadOnlySpan<byte> bytes)
+    {
+        int needed = _length + bytes.Length;
+        if (_buffer is null || _buffer.Length < needed)
+        {
+            var grown = new byte[Math.Min(_maxLineLength, Math.Max(needed, (_buffer?.Length ?? 128) * 2))];
+            _buffer?.AsSpan(0, _length).CopyTo(grown);
+            _buffer = grown;
+        }
+        bytes.CopyTo(_buffer.AsSpan(_length));
+        _length = needed;
+    }
+}

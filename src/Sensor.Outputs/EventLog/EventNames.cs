@@ -1,0 +1,40 @@
+using Sensor.Core.Events;
+
+namespace Sensor.Outputs.EventLog;
+
+/// <summary>The words events use on the wire format; kept in one place so every writer agrees.</summary>
+public static class EventNames
+{
+    public const string Redacted = "[redacted]";
+
+    public static string Of(AppProtocol p) => p == AppProtocol.Imap ? "imap" : "pop3";
+
+    public static string Of(AuthOutcome o) => o switch
+    {
+        AuthOutcome.Success => "success",
+        AuthOutcome.Failure => "failure",
+        _ => "unknown",
+    };
+
+    public static string Of(CredentialExposure e) => e switch
+    {
+        CredentialExposure.Cleartext => "cleartext",
+        CredentialExposure.Hashed => "hashed",
+        CredentialExposure.None => "none",
+        _ => "unknown",
+    };
+
+    public static string EventType(SensorEvent e) => e switch
+    {
+        AuthAttempt => "auth",
+        StartTlsUpgrade => "starttls",
+        _ => "other",
+    };
+
+    /// <summary>RFC 3339 UTC with microseconds, e.g. 2025-01-02T10:00:00.123456Z.</summary>
+    public static string Timestamp(long ns)
+    {
+        var t = DateTime.UnixEpoch.AddTicks(ns / 100);
+        return t.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Text;
+using Sensor.Core.Events;
+using Sensor.Core.Health;
+using Sensor.Core.Mail;
+using Sensor.Outputs.EventLog;
+
+namespace Sensor.Outputs.Summary;
+
+/// <summary>
+/// Tallies events and counters over a run and renders the end-of-run report: sessions, logins by
+/// protocol/mechanism/outcome, STARTTLS, servers that offer TLS yet see cleartext logins, and every
+/// skip and bound hit.
+/// </summary>
+public sealed class RunSummary : IEventSink
+{
+    private readonly SortedDictionary<string, long> _logins = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, long> _startTls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Proto, bool Offers, long Cleartext)> _servers = new();
+    private readonly SensorCounters _totals = new();
+    private readonly List<string> _fileProblems = new();
+    private int _filesRead;
+    private int _filesFailed;
+
+    public void Emit(SensorEvent e)
+    {
+        var proto = EventNames.Of(e.Protocol);
+        switch (e)
+        {
+            case AuthAttempt a:
+                Bump(_logins, $"{proto,-5} {a.Mechanism,-16} {EventNames.Of(a.Exposure),-10} {EventNames.Of(a.Outcome)}");
+                break;
+            case StartTlsUpgrade s:
+                Bump(_startTls, $"{proto,-5} {EventNames.Of(s.Outcome)}");
+                break;
+        }
+    }
+
+    public void AddFile(string path, bool read, string? problem)
+    {
+        if (read) _filesRead++; else _filesFailed++;
+        if (problem is not null) _fileProblems.Add($"{path}: {problem}");
+    }
+
+    /// <summary>Adds one pipeline's counters and server postures (one pipeline per capture file).</summary>
+    public void AddPipeline(SensorCounters counters, ServerPostureTable servers)
+    {
+        foreach (var f in typeof(SensorCounters).GetFields())
+        {
+            if (f.FieldType != typeof(long)) continue;
+            long v = (long)f.GetValue(counters)!;
+            if (f.Name == nameof(SensorCounters.BytesBufferedPeak))
+                f.SetValue(_totals, Math.Max((long)f.GetValue(_totals)!, v));
+            else
+                f.SetValue(_totals, (long)f.GetValue(_totals)! + v);
+        }
+        foreach (var s in servers.All)
+        {
+            if (s.OffersStartTls != true || s.CleartextLogins == 0) continue;
+            var key = s.Server.ToString();
+            _servers.TryGetValue(key, out var prev);
+            _servers[key] = (EventNames.Of(s.Protocol), true, prev.Cleartext + s.CleartextLogins);
+        }
+    }
+
+    public string Render()
+    {
+        var c = _totals;
+        var sb = new StringBuilder();
+        sb.AppendLine("== Summary");
+        sb.AppendLine($"files read: {_filesRead}{(_filesFailed > 0 ? $", unreadable: {_filesFailed}" : "")}");
+        foreach (var p in _fileProblems) sb.AppendLine($"  problem: {p}");
+        sb.AppendLine($"packets: {c.PacketsRead}  bytes: {c.BytesRead}  (not IP: {c.PacketsNotIp}, not TCP: {c.PacketsNotTcp}, " +
+                      $"malformed: {c.PacketsMalformed}, IP fragments skipped: {c.IpFragmentsSkipped}, cut by snap length: {c.PacketsTruncatedBySnaplen})");
+        sb.AppendLine($"TCP connections: {c.FlowsCreated}  IMAP sessions: {c.FlowsImap}  POP3 sessions: {c.FlowsPop3}  " +
+                      $"not mail: {c.FlowsNotMail} (of them on a mail port: {c.MailPortFlowsNotMail})");
+        long logins = _logins.Values.Sum();
+        sb.AppendLine($"logins: {logins}");
+        foreach (var (k, v) in _logins) sb.AppendLine($"  {k,-48} {v}");
+        long tls = _startTls.Values.Sum();
+        sb.AppendLine($"STARTTLS commands: {tls}");
+        foreach (var (k, v) in _startTls) sb.AppendLine($"  {k,-48} {v}");
+        sb.AppendLine($"servers offering STARTTLS that saw cleartext logins: {_servers.Count}");
+        foreach (var (k, v) in _servers.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            sb.AppendLine($"  {v.Proto} {k}  cleartext logins: {v.Cleartext}");
+        sb.AppendLine($"reassembly: gaps {c.Gaps} ({c.GapBytes} bytes), out-of-order segments {c.SegmentsOutOfOrder}, " +
+                      $"duplicate bytes {c.BytesDuplicate}, peak buffered {c.BytesBufferedPeak} bytes, " +
+                      $"buffer limit hits {c.FlowBufferLimitHits + c.GlobalBufferLimitHits}, flows evicted {c.FlowsEvictedAtLimit}, expired {c.FlowsExpired}");
+        sb.AppendLine($"skipped: lines too long {c.LinesTooLong}, malformed lines {c.MalformedLines}, literals {c.LiteralsSkipped} " +
+                      $"({c.LiteralBytesSkipped} bytes), unmatched responses {c.UnmatchedResponses}, pending-command overflows {c.PendingCommandOverflows}, " +
+                      $"segments without a connection {c.SegmentsWithoutFlow}");
+        return sb.ToString();
+    }
+
+    private static void Bump(SortedDictionary<string, long> d, string key) => d[key] = d.GetValueOrDefault(key) + 1;
+}

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using Sensor.Capture;
+using Sensor.Capture.Decoding;
+using Sensor.Capture.Files;
+using Sensor.Core.Mail;
+using Sensor.Core.Reassembly;
+using Sensor.Outputs.EventLog;
+using Sensor.Outputs.Summary;
+using Serilog;
+
+namespace Sensor.Commands;
+
+/// <summary>
+/// `sensor read [--json] [--reveal-secrets] PATH...`: offline analysis of capture files. Each file
+/// is analysed on its own (its own flows and clock), so files can be given in any order.
+/// </summary>
+public static class ReadCommand
+{
+    public static Command Create()
+    {
+        var json = new Option<bool>("--json") { Description = "One JSON object per event on stdout, nothing else; the summary goes to stderr." };
+        var reveal = new Option<bool>("--reveal-secrets") { Description = "Put real passwords, tokens and digests into events (forensics only)." };
+        var noSummary = new Option<bool>("--no-summary") { Description = "Do not print the end-of-run summary." };
+        var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Capture files (pcap, pcapng) or folders of them." };
+        // An unknown option would otherwise be taken for a PATH: make it the usage error it is.
+        paths.Validators.Add(r =>
+        {
+            foreach (var t in r.Tokens)
+                if (t.Value.StartsWith('-') && t.Value.Length > 1 && !File.Exists(t.Value) && !Directory.Exists(t.Value))
+                    r.AddError($"unknown option '{t.Value}'");
+        });
+        var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
+        {
+            json, reveal, noSummary, paths,
+        };
+        command.SetAction(parse => Run(parse.GetValue(paths)!, parse.GetValue(json), parse.GetValue(reveal), parse.GetValue(noSummary)));
+        return command;
+    }
+
+    public static int Run(string[] paths, bool json, bool reveal, bool noSummary)
+    {
+        if (reveal) Log.Warning("--reveal-secrets: passwords and tokens will be written in clear to the output");
+
+        var stdout = Console.OpenStandardOutput();
+        var writer = new StreamEventWriter(stdout, json);
+        var summary = new RunSummary();
+        var sink = new FanOutSink(writer, summary);
+        var options = new AnalysisOptions { RevealSecrets = reveal };
+        var limits = new ReassemblyLimits();
+        int read = 0;
+
+        try
+        {
+            foreach (var (path, problem) in CaptureFiles.Expand(paths))
+            {
+                if (problem is not null)
+                {
+                    Log.Error("{Path}: {Problem}", path, problem);
+                    summary.AddFile(path, false, problem);
+                    continue;
+                }
+                var pipeline = new PacketPipeline(options, limits, sink);
+                writer.CaptureFile = path;
+                var result = CaptureFileSource.Read(path, pipeline.OnFrame, PacketDecoder.IsSupported);
+                pipeline.Finish();
+                summary.AddPipeline(pipeline.Counters, pipeline.Context.Servers);
+                summary.AddFile(path, result.Read, result.Error);
+                if (result.Read) read++;
+                if (result.Error is not null)
+                {
+                    if (result.Read)
+                        Log.Warning("{Path}: {Error} (the {Packets} packets before it were analysed)", path, result.Error, result.Packets);
+                    else
+                        Log.Error("{Path}: cannot read: {Error}", path, result.Error);
+                }
+            }
+        }
+        catch (IOException e)
+        {
+            Log.Error("cannot write findings: {Message}", e.Message);
+            return ExitCodes.OutputFailed;
+        }
+
+        if (!noSummary)
+        {
+            var report = summary.Render();
+            if (json) Console.Error.Write(report);
+            else
+            {
+                try { Console.Out.Write("\n" + report); Console.Out.Flush(); }
+                catch (IOException e) { Log.Error("cannot write summary: {Message}", e.Message); return ExitCodes.OutputFailed; }
+            }
+        }
+        return read > 0 ? ExitCodes.Ok : ExitCodes.NoInput;
+    }
+}

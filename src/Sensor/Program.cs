@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Sensor.Commands;
+using Serilog;
+using Serilog.Events;
+
+namespace Sensor;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        // Diagnostics go to stderr, always: stdout belongs to the findings (and is pure JSON with --json).
+        Log.Logger = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose,
+                outputTemplate: "sensor: {Level:w}: {Message:lj}{NewLine}{Exception}")
+            .CreateLogger();
+        try
+        {
+            var root = new RootCommand("Passive sensor for cleartext and weak POP3/IMAP logins.")
+            {
+                ReadCommand.Create(),
+            };
+            if (args.Length == 0)
+            {
+                root.Parse("--help").Invoke();
+                return ExitCodes.Usage;
+            }
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                foreach (var error in parse.Errors) Console.Error.WriteLine($"sensor: {error.Message}");
+                Console.Error.WriteLine("Try 'sensor --help'.");
+                return ExitCodes.Usage;
+            }
+            return parse.Invoke();
+        }
+        finally
+        {
+            Log.CloseAndFlush();
+        }
+    }
+}
