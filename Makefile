@@ -1,0 +1,42 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+SHELL := /bin/bash
+CONFIG ?= Release
+SENSOR := src/Sensor/bin/$(CONFIG)/net10.0/sensor
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+
+.PHONY: all build demo test deps-demo deps-test clean captures
+
+all: build
+
+deps-demo:
+	@scripts/install-deps.sh demo
+
+deps-test:
+	@scripts/install-deps.sh test
+
+build:
+	dotnet build Sensor.sln -c $(CONFIG) -nologo -v quiet -clp:NoSummary
+
+# Build, then analyse every bundled capture and print what was found.
+demo: deps-demo build
+	@echo
+	@echo "== sensor read pcaps/   (secrets redacted; add --reveal-secrets to see them)"
+	@$(SENSOR) read pcaps/
+
+# Install what the tests need (libpcap, Dovecot, tcpdump, curl, tshark, dsniff), then run every test.
+test: deps-test build
+	@rm -rf artifacts/test-results
+	@status=0; dotnet test Sensor.sln -c $(CONFIG) --no-build -nologo \
+	    --logger "trx" --logger "console;verbosity=minimal" \
+	    --results-directory artifacts/test-results || status=$$?; \
+	  scripts/test-totals.sh artifacts/test-results; exit $$status
+
+# Re-record the Dovecot captures and regenerate the crafted ones (not needed to run the tests).
+captures:
+	pcaps/record/record-dovecot.sh
+	python3 pcaps/crafted/make-crafted.py
+
+clean:
+	dotnet clean Sensor.sln -nologo -v quiet
+	rm -rf artifacts

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the sensor (demo) or its tests need from Debian's packages, only when missing.
+# Usage: scripts/install-deps.sh demo|test
+set -euo pipefail
+what=${1:-demo}
+
+need=()
+have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+have_cmd() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+
+have_lib 'libpcap.so' || need+=(libpcap0.8)
+if [ "$what" = test ]; then
+  have_cmd tcpdump || need+=(tcpdump)
+  have_cmd dovecot || need+=(dovecot-core)
+  [ -e /usr/lib/dovecot/imap ] || need+=(dovecot-imapd)
+  [ -e /usr/lib/dovecot/pop3 ] || need+=(dovecot-pop3d)
+  have_cmd curl || need+=(curl)
+  have_cmd openssl || need+=(openssl)
+  have_cmd python3 || need+=(python3)
+  have_cmd tshark || need+=(tshark)
+  have_cmd dsniff || need+=(dsniff)
+fi
+
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "installing: ${need[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
