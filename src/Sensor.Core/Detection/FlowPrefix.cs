@@ -33,7 +33,6 @@ internal sealed class FlowPrefix
     public bool TryFirstLine(StreamDirection direction, out ReadOnlySpan<byte> line)
     {
         // Directions interleave in _bytes; gather this direction's bytes up to the first LF.
-        Span<byte> scratch = stackalloc byte[0];
         line = default;
         int total = 0;
         foreach (var c in _chunks)
