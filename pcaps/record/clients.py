@@ -52,6 +52,18 @@ def imap_capability_only(port):
     m.logout()
 
 
+def imap_login_atom(port):
+    # Both arguments as bare atoms, through imaplib's generic command path
+    # (imaplib.login() would quote the password; curl 7.88 cannot be made to
+    # use the LOGIN command against a server that offers SASL mechanisms).
+    m = imap(port)
+    typ, _ = m._simple_command("LOGIN", "alice", USERS["alice"])
+    expect(typ == "OK", "atom login")
+    m.state = "AUTH"
+    m.select("INBOX")
+    m.logout()
+
+
 def imap_login_quoted(port, user="alice"):
     # imaplib.login() always sends the password as a quoted string.
     m = imap(port)
@@ -173,13 +185,18 @@ def imap_starttls(port):
 def imap_starttls_refused(port):
     # Logs in in the clear, then asks for STARTTLS in the authenticated state,
     # where Dovecot has no such command and refuses it.  (imaplib.starttls()
-    # would refuse locally because the post-login CAPABILITY lacks STARTTLS,
-    # so the command is issued through imaplib's generic command path.)
+    # would refuse locally because the post-login CAPABILITY lacks STARTTLS.)
     m = imap(port)
     typ, _ = m.login("alice", USERS["alice"])
     expect(typ == "OK", "login")
+    # imaplib's _simple_command() also refuses STARTTLS outside NONAUTH, so
+    # the tagged command is written with imaplib's own send() and its answer
+    # read with imaplib's response reader.
+    tag = m._new_tag()
+    m.tagged_commands[tag] = None
+    m.send(tag + b" STARTTLS\r\n")
     try:
-        typ, dat = m._simple_command("STARTTLS")
+        typ, _ = m._command_complete("STARTTLS", tag)
     except imaplib.IMAP4.error:
         typ = "BAD"
     expect(typ != "OK", "STARTTLS refused")

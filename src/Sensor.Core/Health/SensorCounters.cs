@@ -45,6 +45,7 @@ public sealed class SensorCounters
     public long PendingCommandOverflows;
     public long UnmatchedResponses;
     public long TlsUpgrades;
+    public long SaslExchangesAbortedEmpty;
 
     // Events
     public long AuthEvents;

@@ -86,7 +86,7 @@ public sealed class RunSummary : IEventSink
                       $"duplicate bytes {c.BytesDuplicate}, peak buffered {c.BytesBufferedPeak} bytes, " +
                       $"buffer limit hits {c.FlowBufferLimitHits + c.GlobalBufferLimitHits}, flows evicted {c.FlowsEvictedAtLimit}, expired {c.FlowsExpired}");
         sb.AppendLine($"skipped: lines too long {c.LinesTooLong}, malformed lines {c.MalformedLines}, literals {c.LiteralsSkipped} " +
-                      $"({c.LiteralBytesSkipped} bytes), unmatched responses {c.UnmatchedResponses}, pending-command overflows {c.PendingCommandOverflows}, " +
+                      $"({c.LiteralBytesSkipped} bytes), unmatched responses {c.UnmatchedResponses}, SASL exchanges aborted before any credential {c.SaslExchangesAbortedEmpty}, pending-command overflows {c.PendingCommandOverflows}, " +
                       $"segments without a connection {c.SegmentsWithoutFlow}");
         return sb.ToString();
     }
