@@ -436,6 +436,41 @@ def b64(b):
     return base64.b64encode(b).decode()
 
 
+def digest_md5_response(user, realm, pw, nonce, cnonce, nc, qop, uri):
+    """RFC 2831 response= and rspauth= values."""
+    hexmd5 = lambda b: hashlib.md5(b).hexdigest()
+    a1 = hashlib.md5(f"{user}:{realm}:{pw}".encode()).digest() + f":{nonce}:{cnonce}".encode()
+    ha1 = hexmd5(a1)
+    kd = lambda a2: hexmd5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{hexmd5(a2.encode())}".encode())
+    return kd("AUTHENTICATE:" + uri), kd(":" + uri)
+
+
+def scram_proof(hfunc, password, salt, iters, client_first_bare, server_first, cfinal_wo_proof):
+    """RFC 5802: returns (ClientProof b64, ServerSignature b64)."""
+    name = hfunc().name
+    authmsg = f"{client_first_bare},{server_first},{cfinal_wo_proof}".encode()
+    sp = hashlib.pbkdf2_hmac(name, password, salt, iters)
+    ck = hmac.new(sp, b"Client Key", hfunc).digest()
+    csig = hmac.new(hfunc(ck).digest(), authmsg, hfunc).digest()
+    skey = hmac.new(sp, b"Server Key", hfunc).digest()
+    return (b64(bytes(x ^ y for x, y in zip(ck, csig))),
+            b64(hmac.new(skey, authmsg, hfunc).digest()))
+
+
+# RFC 2831 section 4 example and RFC 7677 section 3 example
+assert digest_md5_response("chris", "elwood.innosoft.com", "secret", "OA6MG9tEQGm2hh",
+                           "OA6MHXh6VqTrRk", "00000001", "auth",
+                           "imap/elwood.innosoft.com") == (
+    "d388dad90d4bbd760a152321f2143af7", "ea40f60335c427b5527b84dbabcdfffd")
+assert scram_proof(hashlib.sha256, b"pencil", base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096,
+                   "n=user,r=rOprNGfwEbeRWgbNEkqO",
+                   "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                   "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+                   "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0") == (
+    "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+    "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+
+
 CLI = "10.0.0.1"
 SRV = "10.0.0.2"
 
@@ -656,10 +691,14 @@ def gen_tcp():
 # captures: IMAP
 # ---------------------------------------------------------------------------
 
-def imap_start(port, sport=143):
+def imap_start(port, sport=143, mechs=None):
     cv = Conv(CLI, SRV, port, sport)
     cv.handshake()
-    cv.s(IMAP_GREETING)
+    if mechs:
+        cv.s(IMAP_GREETING.replace(b"AUTH=PLAIN AUTH=LOGIN",
+                                   b" ".join(b"AUTH=" + m for m in mechs)))
+    else:
+        cv.s(IMAP_GREETING)
     return cv
 
 
@@ -777,7 +816,7 @@ def gen_imap():
     xo = b"user=bob@example.com\x01auth=Bearer ya29.token\x01\x01"
 
     # imap-xoauth2
-    cv = imap_start(50308)
+    cv = imap_start(50308, mechs=[b"PLAIN", b"XOAUTH2"])
     ts = cv.c(b"a1 AUTHENTICATE XOAUTH2 " + b64(xo).encode() + b"\r\n")
     cv.s(b"a1" + IMAP_LOGGED_IN)
     cv.auth(ts, "imap", "AUTH=XOAUTH2", "bob@example.com", "cleartext", "success", "ya29.token")
@@ -785,7 +824,7 @@ def gen_imap():
     write_single("imap-xoauth2", cv)
 
     # imap-xoauth2-failure
-    cv = imap_start(50309)
+    cv = imap_start(50309, mechs=[b"PLAIN", b"XOAUTH2"])
     ts = cv.c(b"a1 AUTHENTICATE XOAUTH2 " + b64(xo).encode() + b"\r\n")
     err = b'{"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}'
     cv.s(b"+ " + b64(err).encode() + b"\r\n")
@@ -797,7 +836,7 @@ def gen_imap():
 
     # imap-oauthbearer (RFC 7628)
     ob = b"n,a=bob@example.com,\x01host=mail.example.com\x01port=143\x01auth=Bearer tok\x01\x01"
-    cv = imap_start(50310)
+    cv = imap_start(50310, mechs=[b"PLAIN", b"OAUTHBEARER"])
     ts = cv.c(b"a1 AUTHENTICATE OAUTHBEARER " + b64(ob).encode() + b"\r\n")
     cv.s(b"a1" + IMAP_LOGGED_IN)
     cv.auth(ts, "imap", "AUTH=OAUTHBEARER", "bob@example.com", "cleartext", "success", "tok")
@@ -807,7 +846,7 @@ def gen_imap():
     # imap-cram-md5
     chal = b"<1896.697170952@mail.example.com>"
     digest = hmac.new(b"secret", chal, hashlib.md5).hexdigest()
-    cv = imap_start(50311)
+    cv = imap_start(50311, mechs=[b"PLAIN", b"CRAM-MD5"])
     cv.c(b"a1 AUTHENTICATE CRAM-MD5\r\n")
     cv.s(b"+ " + b64(chal).encode() + b"\r\n")
     ts = cv.c(b64(b"alice " + digest.encode()).encode() + b"\r\n")
@@ -820,17 +859,12 @@ def gen_imap():
     user, realm, pw = "alice", "example.com", "secret"
     nonce, cnonce = "OA6MG9tEQGm2hh", "OA6MHXh6VqTrRk"
     uri, nc, qop = "imap/mail.example.com", "00000001", "auth"
-    md5 = lambda b: hashlib.md5(b).digest()
-    hexmd5 = lambda b: hashlib.md5(b).hexdigest()
-    a1 = md5(f"{user}:{realm}:{pw}".encode()) + f":{nonce}:{cnonce}".encode()
-    ha1 = hexmd5(a1)
-    response = hexmd5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{hexmd5(('AUTHENTICATE:' + uri).encode())}".encode())
-    rspauth = hexmd5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{hexmd5((':' + uri).encode())}".encode())
+    response, rspauth = digest_md5_response(user, realm, pw, nonce, cnonce, nc, qop, uri)
     challenge = (f'realm="{realm}",nonce="{nonce}",qop="auth",charset=utf-8,'
                  f'algorithm=md5-sess').encode()
     dresp = (f'charset=utf-8,username="{user}",realm="{realm}",nonce="{nonce}",nc={nc},'
              f'cnonce="{cnonce}",digest-uri="{uri}",response={response},qop={qop}').encode()
-    cv = imap_start(50312)
+    cv = imap_start(50312, mechs=[b"PLAIN", b"DIGEST-MD5"])
     cv.c(b"a1 AUTHENTICATE DIGEST-MD5\r\n")
     cv.s(b"+ " + b64(challenge).encode() + b"\r\n")
     ts = cv.c(b64(dresp).encode() + b"\r\n")
@@ -851,15 +885,8 @@ def gen_imap():
     cfb = f"n=carol,r={cnonce}"
     sfirst = f"r={snonce},s={b64(salt)},i={iters}"
     cfwp = f"c=biws,r={snonce}"
-    authmsg = f"{cfb},{sfirst},{cfwp}".encode()
-    sp = hashlib.pbkdf2_hmac("sha256", b"carolpass", salt, iters)
-    ck = hmac.new(sp, b"Client Key", hashlib.sha256).digest()
-    sk = hashlib.sha256(ck).digest()
-    csig = hmac.new(sk, authmsg, hashlib.sha256).digest()
-    proof = b64(bytes(x ^ y for x, y in zip(ck, csig)))
-    skey = hmac.new(sp, b"Server Key", hashlib.sha256).digest()
-    ssig = b64(hmac.new(skey, authmsg, hashlib.sha256).digest())
-    cv = imap_start(50313)
+    proof, ssig = scram_proof(hashlib.sha256, b"carolpass", salt, iters, cfb, sfirst, cfwp)
+    cv = imap_start(50313, mechs=[b"PLAIN", b"SCRAM-SHA-256"])
     cv.c(b"a1 AUTHENTICATE SCRAM-SHA-256 " + b64("n,," + cfb).encode() + b"\r\n")
     cv.s(b"+ " + b64(sfirst).encode() + b"\r\n")
     ts = cv.c(b64(f"{cfwp},p={proof}").encode() + b"\r\n")
@@ -875,7 +902,7 @@ def gen_imap():
                                        bytes.fromhex("0123456789abcdef"),
                                        bytes.fromhex("aabbccddeeff0011"),
                                        (1735812000 + 11644473600) * 10_000_000)  # 2025-01-02T10:00:00Z as FILETIME
-    cv = imap_start(50314)
+    cv = imap_start(50314, mechs=[b"PLAIN", b"NTLM"])
     cv.c(b"a1 AUTHENTICATE NTLM\r\n")
     cv.s(b"+ \r\n")
     cv.c(b64(t1).encode() + b"\r\n")
@@ -1144,17 +1171,20 @@ def gen_misc():
     cv.close()
     write_single("non-mail-http-port-80", cv)
 
-    # many-flows-interleaved: 20 connections, packets every 20 ms per flow,
-    # flow i starting at i*0.7 ms -> all timestamps distinct, packets interleave.
+    # many-flows-interleaved: 20 connections with shuffled start times
+    # (9.1 ms apart) and slightly different per-flow packet spacing, so packets
+    # and events of POP3 and IMAP flows interleave; all timestamps distinct.
     rng = random.Random(504)
     fails = set(rng.sample(range(20), 10))
+    starts = list(range(20))
+    rng.shuffle(starts)
     convs = []
     for i in range(20):
         cli = "10.0.1.%d" % (i + 1)
         imap = i % 2 == 0
         srv = "10.0.0.2" if imap else "10.0.0.3"
         cv = Conv(cli, srv, 40000 + i * 7, 143 if imap else 110,
-                  t_ns=T0_NS + i * 700_000, step_ns=20_000_000,
+                  t_ns=T0_NS + starts[i] * 9_100_000, step_ns=20_000_000 + i * 131_000,
                   isn_c=rng.getrandbits(32), isn_s=rng.getrandbits(32))
         user = ("user%02d" % i).encode()
         pw = ("pw-%02d-%s" % (i, rng.choice(["x", "y", "z"]))).encode()
@@ -1163,7 +1193,9 @@ def gen_misc():
         else:
             pop3_user_session(cv, user, pw, ok=i not in fails, short=True)
         convs.append(cv)
-    write_capture("many-flows-interleaved", *merge(*convs))
+    pkts, events = merge(*convs)
+    assert len({p.ts for p in pkts}) == len(pkts)
+    write_capture("many-flows-interleaved", pkts, events)
 
 
 def main():
