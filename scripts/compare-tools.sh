@@ -13,7 +13,7 @@ printf '%-52s %8s %8s %8s %8s\n' capture truth sensor dsniff tshark
 tt=0; ts=0; td=0; tk=0
 for f in "${files[@]}"; do
   exp="${f%.pcap*}.expected.jsonl"
-  truth=$(grep -c '"event_type":"auth"' "$exp" 2>/dev/null); truth=${truth:-0}
+  truth=$(grep -cE '"event_type": *"auth"' "$exp" 2>/dev/null); truth=${truth:-0}
   s=$("$SENSOR" read --json --no-summary "$f" 2>/dev/null | grep -c '"event_type":"auth"')
   # dsniff prints one block per connection; count the credentials in it (-m: detect protocols on any port).
   d=$(timeout 30 dsniff -n -m -p "$f" 2>/dev/null | grep -cE '^(username \[|USER |LOGIN |PASS |AUTHENTICATE )' )
