@@ -108,6 +108,22 @@ def cram_secret(g, user, password, chal="chal", resp="resp"):
     return digest
 
 
+def digest_md5_secret(g, user, password):
+    """DIGEST-MD5 (RFC 2831): recompute the client's response= value from the
+    wire's nonce/cnonce/nc/qop/digest-uri and the known password; return it."""
+    resp = base64.b64decode(g["resp"]).decode()
+    f = {k: q or u for k, q, u in re.findall(r'([a-z-]+)=(?:"([^"]*)"|([^,]*))', resp)}
+    assert f["username"] == user, "DIGEST-MD5 user %r" % f["username"]
+    h = lambda b: hashlib.md5(b).hexdigest()
+    a1 = hashlib.md5(("%s:%s:%s" % (user, f.get("realm", ""), password)).encode()).digest() + \
+        (":%s:%s" % (f["nonce"], f["cnonce"])).encode()
+    a2 = ("AUTHENTICATE:%s" % f["digest-uri"]).encode()
+    want = h(("%s:%s:%s:%s:%s:%s" % (h(a1), f["nonce"], f["nc"], f["cnonce"], f["qop"],
+                                      h(a2))).encode())
+    assert f["response"] == want, "DIGEST-MD5 response %s != %s" % (f["response"], want)
+    return f["response"]
+
+
 def apop_secret(g, password):
     want = hashlib.md5((g["ts"] + password).encode()).hexdigest()
     assert g["digest"] == want, "APOP digest %s != %s" % (g["digest"], want)
@@ -220,12 +236,12 @@ scenario("imap-cram-md5-imaplib", "imap", 143, "imaplib login_cram_md5()",
          lambda g: [auth("AUTH=CRAM-MD5", "alice", "hashed", "success", cram_secret(g, "alice", PW))])
 
 scenario("imap-authenticate-digest-md5", "imap", 143, "imaplib authenticate() + RFC 2831 authobject",
-         "AUTHENTICATE DIGEST-MD5: challenge, digest response, rspauth, empty line, success "
-         "(no secret field: the schema defines none for DIGEST-MD5)",
+         "AUTHENTICATE DIGEST-MD5: challenge, digest response, rspauth, empty line, success",
          [("C", TAGGED + "AUTHENTICATE DIGEST-MD5$"), ("S", r"^\+ (?P<chal>\S+)$"),
           ("C", r"^(?P<resp>[A-Za-z0-9+/=]+)$"), ("S", r"^\+ (?P<rspauth>\S+)$"), ("C", "^$"),
           ("S", PLAIN_OK)],
-         [auth("AUTH=DIGEST-MD5", "alice", "hashed", "success", None)])
+         lambda g: [auth("AUTH=DIGEST-MD5", "alice", "hashed", "success",
+                         digest_md5_secret(g, "alice", PW))])
 
 scenario("imap-curl-auth-plain", "imap", 143, "curl --login-options AUTH=PLAIN",
          "AUTHENTICATE PLAIN with SASL-IR (initial response on the command line), success, LIST",
@@ -442,7 +458,8 @@ def check(outdir, sc):
     events = sc["events"](groups) if callable(sc["events"]) else sc["events"]
     out = []
     for ev in events:
-        o = {"event_type": ev["event_type"], "app_proto": sc["proto"], "dest_port": sc["port"]}
+        o = {"event_type": ev["event_type"], "src_ip": "127.0.0.1", "src_port": client,
+             "dest_ip": "127.0.0.1", "dest_port": sc["port"], "app_proto": sc["proto"]}
         o.update({k: v for k, v in ev.items() if k != "event_type"})
         out.append(o)
     return out
@@ -526,7 +543,9 @@ Conventions used in the expected files:
 
 * Aborted SASL exchanges in which the client sent no credentials (curl's
   DIGEST-MD5 attempt answered with `*`) are not events.
-* DIGEST-MD5 events carry no `secret` (the schema defines none for it).
+* `secret`: the password for LOGIN, USER, PLAIN and SASL LOGIN; the hex
+  digest for APOP and CRAM-MD5; the `response=` value for DIGEST-MD5.
+* `src_ip`/`src_port` are the client's side, `dest_*` the server's.
 * A login whose answer is not in the capture (client hung up first) has
   outcome `unknown`.
 * Logins inside STARTTLS/STLS are invisible and not events; the STARTTLS/STLS
