@@ -11,4 +11,6 @@ public static class ExitCodes
     public const int Usage = 2;
     /// <summary>Findings could not be written (disk full, closed pipe); what was written before stays.</summary>
     public const int OutputFailed = 3;
+    /// <summary>The capture interface could not be opened (no such interface, no permission, no libpcap).</summary>
+    public const int CaptureUnavailable = 4;
 }

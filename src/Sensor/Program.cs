@@ -20,6 +20,8 @@ public static class Program
             var root = new RootCommand("Passive sensor for cleartext and weak POP3/IMAP logins.")
             {
                 ReadCommand.Create(),
+                RunCommand.Create(),
+                InterfacesCommand.Create(),
             };
             if (args.Length == 0)
             {

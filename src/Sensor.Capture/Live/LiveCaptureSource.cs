@@ -1,0 +1,147 @@
+using System.Runtime.InteropServices;
+using PacketDotNet;
+using SharpPcap;
+using SharpPcap.LibPcap;
+using Sensor.Capture.Decoding;
+using Sensor.Capture.Files;
+
+namespace Sensor.Capture.Live;
+
+/// <summary>
+/// Captures from a live interface with libpcap in immediate mode (so a login is seen as it happens,
+/// not when a kernel buffer fills) and a short read timeout (so a quiet link still advances the
+/// clock that expires idle flows). One thread reads and analyses; nothing on this path waits on I/O
+/// other than the capture itself.
+/// </summary>
+public sealed class LiveCaptureSource : IDisposable
+{
+    private const int ReadTimeoutMs = 100;
+    private readonly CaptureSettings _settings;
+    private LibPcapLiveDevice? _device;
+    private long _baseReceived, _baseDropped, _baseIfDropped;
+
+    public LiveCaptureSource(CaptureSettings settings) => _settings = settings;
+
+    public CaptureStatistics Statistics { get; } = new();
+    public string InterfaceName => _settings.Interface;
+    public LinkLayers LinkType { get; private set; }
+
+    /// <summary>Opens the interface; throws <see cref="CaptureDeviceException"/> with a clear message.</summary>
+    public void Open()
+    {
+        var device = CaptureInterfaces.Find(_settings.Interface)
+            ?? throw new CaptureDeviceException($"no capture interface named '{_settings.Interface}' (see 'sensor interfaces')", true);
+        try
+        {
+            device.Open(new DeviceConfiguration
+            {
+                Mode = _settings.Promiscuous ? DeviceModes.Promiscuous : DeviceModes.None,
+                Snaplen = _settings.SnapLength,
+                ReadTimeout = ReadTimeoutMs,
+                Immediate = true,
+                BufferSize = _settings.BufferSizeMiB * 1024 * 1024,
+                TimestampResolution = TimestampResolution.Nanosecond,
+            });
+        }
+        catch (PcapException e)
+        {
+            throw Explain(e);
+        }
+        try
+        {
+            device.Filter = _settings.EffectiveFilter;
+        }
+        catch (PcapException e)
+        {
+            device.Close();
+            throw new CaptureDeviceException($"capture filter '{_settings.EffectiveFilter}' is not valid: {e.Message}", false, e);
+        }
+        LinkType = device.LinkType;
+        if (!PacketDecoder.IsSupported(LinkType))
+        {
+            device.Close();
+            throw new CaptureDeviceException($"interface '{_settings.Interface}' has link type {(int)LinkType} ({LinkType}), which the sensor cannot decode", false);
+        }
+        _device = device;
+        _baseReceived = Statistics.Received;
+        _baseDropped = Statistics.DroppedByKernel;
+        _baseIfDropped = Statistics.DroppedByInterface;
+    }
+
+    /// <summary>
+    /// Reads until <paramref name="stop"/> is cancelled or the device fails. <paramref name="onIdle"/>
+    /// gets the wall clock (ns) whenever a read times out.
+    /// </summary>
+    public void Run(CaptureFileSource.FrameHandler onFrame, Action<long> onIdle, CancellationToken stop)
+    {
+        var device = _device ?? throw new InvalidOperationException("Open first");
+        var frame = new byte[CaptureFileSource.MaxFrame];
+        IntPtr header = IntPtr.Zero, data = IntPtr.Zero;
+        long lastIdle = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            int rc = device.GetNextPacketPointers(ref header, ref data);
+            if (rc == 1)
+            {
+                long sec = Marshal.ReadInt64(header);
+                long frac = Marshal.ReadInt64(header, 8);
+                int capLen = Marshal.ReadInt32(header, 16);
+                int wireLen = Marshal.ReadInt32(header, 20);
+                int n = Math.Min(capLen, frame.Length);
+                Marshal.Copy(data, frame, 0, n);
+                long ts = sec * 1_000_000_000L + frac;
+                onFrame(LinkType, frame, n, wireLen, ts);
+                // A busy link still needs the clock checked now and then for idle expiry.
+                if (ts - lastIdle > 1_000_000_000L) { lastIdle = ts; onIdle(ts); }
+                continue;
+            }
+            if (rc == 0)
+            {
+                onIdle(DateTime.UtcNow.Ticks * 100 - DateTime.UnixEpoch.Ticks * 100);
+                continue;
+            }
+            var error = device.LastError;
+            throw new CaptureDeviceException($"capture on '{_settings.Interface}' failed: {(string.IsNullOrEmpty(error) ? "device closed" : error)}", true);
+        }
+    }
+
+    public void RefreshStatistics()
+    {
+        try
+        {
+            if (_device?.Statistics is { } s)
+            {
+                Statistics.Received = _baseReceived + s.ReceivedPackets;
+                Statistics.DroppedByKernel = _baseDropped + s.DroppedPackets;
+                Statistics.DroppedByInterface = _baseIfDropped + s.InterfaceDroppedPackets;
+            }
+        }
+        catch (Exception e) when (e is PcapException or InvalidOperationException or DeviceNotReadyException)
+        {
+            // The device is going away: keep the last figures.
+        }
+    }
+
+    public void Close()
+    {
+        if (_device is null) return;
+        RefreshStatistics();
+        try { _device.Close(); } catch (PcapException) { }
+        _device = null;
+    }
+
+    public void Dispose() => Close();
+
+    private CaptureDeviceException Explain(PcapException e)
+    {
+        var m = e.Message;
+        if (m.Contains("ermission", StringComparison.Ordinal) || m.Contains("not permitted", StringComparison.Ordinal))
+            return new CaptureDeviceException(
+                $"permission denied opening '{_settings.Interface}': capturing needs CAP_NET_RAW (run as root, or see the README's systemd unit)", false, e);
+        if (m.Contains("No such device", StringComparison.Ordinal) || m.Contains("doesn't exist", StringComparison.Ordinal))
+            return new CaptureDeviceException($"no capture interface named '{_settings.Interface}' (see 'sensor interfaces')", true, e);
+        if (m.Contains("is not up", StringComparison.Ordinal) || m.Contains("went down", StringComparison.Ordinal))
+            return new CaptureDeviceException($"interface '{_settings.Interface}' is down", true, e);
+        return new CaptureDeviceException($"cannot open '{_settings.Interface}': {m}", true, e);
+    }
+}

@@ -1,0 +1,148 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Sensor.Capture;
+using Sensor.Capture.Live;
+using Sensor.Configuration;
+using Sensor.Core.Mail;
+using Sensor.Core.Reassembly;
+using Sensor.Hosting;
+using Sensor.Outputs.EventLog;
+using Serilog;
+using Serilog.Events;
+
+namespace Sensor.Commands;
+
+/// <summary>
+/// `sensor run`: the unattended live service on a SPAN/mirror port, hosted with
+/// Microsoft.Extensions.Hosting (systemd notify and journald-friendly logs when run by systemd).
+/// </summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config", "-c") { Description = $"JSON config file (default: {SettingsLoader.DefaultConfigPath} if present)." };
+        var iface = new Option<string?>("--interface", "-i") { Description = "Interface to capture on (see 'sensor interfaces')." };
+        var events = new Option<string?>("--events", "-e") { Description = "JSON-lines event log path; '-' for stdout." };
+        var filter = new Option<string?>("--filter") { Description = "BPF capture filter (overrides --ports)." };
+        var ports = new Option<string?>("--ports") { Description = "Capture only these TCP ports, comma-separated (default: every TCP flow)." };
+        var snaplen = new Option<int?>("--snaplen") { Description = "Bytes captured per packet (default 65535)." };
+        var buffer = new Option<int?>("--buffer-size") { Description = "Kernel capture buffer in MiB (default 64)." };
+        var promisc = new Option<bool?>("--promiscuous") { Description = "Promiscuous mode, true or false (default true)." };
+        var level = new Option<string?>("--log-level") { Description = "Verbose, Debug, Information, Warning or Error." };
+        var reveal = new Option<bool>("--reveal-secrets") { Description = "Put real passwords and tokens into events (forensics only)." };
+        var command = new Command("run", "Capture live on an interface and report mail logins as they happen.")
+        {
+            config, iface, events, filter, ports, snaplen, buffer, promisc, level, reveal,
+        };
+        command.SetAction(parse =>
+        {
+            var o = new Dictionary<string, string?>();
+            void Set(string key, object? value) { if (value is not null) o[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture); }
+            Set("Capture:Interface", parse.GetValue(iface));
+            Set("Events:Path", parse.GetValue(events));
+            Set("Capture:Filter", parse.GetValue(filter));
+            Set("Capture:Ports", parse.GetValue(ports));
+            Set("Capture:SnapLength", parse.GetValue(snaplen));
+            Set("Capture:BufferSizeMiB", parse.GetValue(buffer));
+            Set("Capture:Promiscuous", parse.GetValue(promisc));
+            Set("LogLevel", parse.GetValue(level));
+            if (parse.GetValue(reveal)) o["Analysis:RevealSecrets"] = "true";
+            SensorSettings settings;
+            try
+            {
+                settings = SettingsLoader.Load(parse.GetValue(config), o);
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException or OverflowException)
+            {
+                Console.Error.WriteLine($"sensor: configuration: {e.Message}");
+                return ExitCodes.Usage;
+            }
+            return Run(settings);
+        });
+        return command;
+    }
+
+    public static int Run(SensorSettings settings)
+    {
+        if (string.IsNullOrWhiteSpace(settings.Capture.Interface))
+        {
+            Console.Error.WriteLine("sensor: no interface given: use --interface NAME or Capture:Interface in the config (see 'sensor interfaces')");
+            return ExitCodes.Usage;
+        }
+        if (!Enum.TryParse<LogEventLevel>(settings.LogLevel, ignoreCase: true, out var level))
+        {
+            Console.Error.WriteLine($"sensor: unknown log level '{settings.LogLevel}'");
+            return ExitCodes.Usage;
+        }
+
+        var appLog = new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose,
+                outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {Message:lj}{NewLine}{Exception}")
+            .CreateLogger();
+        Serilog.Debugging.SelfLog.Enable(m => Console.Error.WriteLine("sensor: event log: " + m));
+        try
+        {
+            var capture = new CaptureSettings
+            {
+                Interface = settings.Capture.Interface!,
+                Filter = settings.Capture.Filter,
+                Ports = settings.Capture.Ports,
+                SnapLength = settings.Capture.SnapLength,
+                BufferSizeMiB = settings.Capture.BufferSizeMiB,
+                Promiscuous = settings.Capture.Promiscuous,
+            };
+            var source = new LiveCaptureSource(capture);
+            try
+            {
+                source.Open(); // fail fast on a wrong name, missing permission or libpcap
+            }
+            catch (CaptureDeviceException e)
+            {
+                Console.Error.WriteLine($"sensor: {e.Message}");
+                return ExitCodes.CaptureUnavailable;
+            }
+
+            SerilogEventLog events;
+            try
+            {
+                events = new SerilogEventLog(settings.Events.Path, settings.Events.Stdout,
+                    settings.Events.MaxFileSizeMiB * 1024L * 1024, settings.Events.RetainedFiles);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"sensor: cannot open event log '{settings.Events.Path}': {e.Message}");
+                source.Close();
+                return ExitCodes.OutputFailed;
+            }
+
+            if (settings.Analysis.RevealSecrets) appLog.Warning("reveal-secrets is on: passwords and tokens are written to the event log");
+            var options = new AnalysisOptions
+            {
+                RevealSecrets = settings.Analysis.RevealSecrets,
+                ImapPorts = settings.Analysis.ImapPorts,
+                Pop3Ports = settings.Analysis.Pop3Ports,
+            };
+            var pipeline = new PacketPipeline(options, new ReassemblyLimits(), events);
+            var service = new CaptureService(source, pipeline, events, appLog,
+                TimeSpan.FromSeconds(Math.Max(1, settings.Health.IntervalSeconds)));
+
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Services.AddSystemd();
+            builder.Services.AddSerilog(appLog);
+            builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(10));
+            builder.Services.AddSingleton<IHostedService>(service);
+            using var host = builder.Build();
+            appLog.Information("sensor {Name} capturing on {Interface} (filter '{Filter}', snaplen {Snaplen}, promiscuous {Promiscuous}); events to {Events}",
+                settings.Name, capture.Interface, capture.EffectiveFilter, capture.SnapLength, capture.Promiscuous, settings.Events.Path);
+            host.Run();
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            appLog.Dispose();
+        }
+    }
+}

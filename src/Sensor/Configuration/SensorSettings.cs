@@ -1,0 +1,52 @@
+namespace Sensor.Configuration;
+
+/// <summary>
+/// Settings of `sensor run`, bound from (later wins): built-in defaults, the JSON config file,
+/// environment variables (SENSOR_Capture__Interface=eth1, ...) and command-line options.
+/// </summary>
+public sealed class SensorSettings
+{
+    /// <summary>Name of this sensor in logs (and later in metrics).</summary>
+    public string Name { get; set; } = Environment.MachineName;
+    public CaptureSection Capture { get; set; } = new();
+    public EventsSection Events { get; set; } = new();
+    public AnalysisSection Analysis { get; set; } = new();
+    public HealthSection Health { get; set; } = new();
+    /// <summary>Application log level: Verbose, Debug, Information, Warning, Error.</summary>
+    public string LogLevel { get; set; } = "Information";
+}
+
+public sealed class CaptureSection
+{
+    public string? Interface { get; set; }
+    /// <summary>BPF filter; overrides the one built from Ports.</summary>
+    public string? Filter { get; set; }
+    /// <summary>Capture only these TCP ports (a kernel filter for busy links). Empty: every TCP flow.</summary>
+    public List<ushort> Ports { get; set; } = [];
+    public int SnapLength { get; set; } = 65_535;
+    public int BufferSizeMiB { get; set; } = 64;
+    public bool Promiscuous { get; set; } = true;
+}
+
+public sealed class EventsSection
+{
+    /// <summary>JSON-lines event log; "-" for stdout. Rolled at MaxFileSizeMiB (NAME_001.json, ...).</summary>
+    public string Path { get; set; } = "/var/log/mail-sensor/events.json";
+    /// <summary>Also write events to stdout (for journald).</summary>
+    public bool Stdout { get; set; }
+    public int MaxFileSizeMiB { get; set; } = 256;
+    public int RetainedFiles { get; set; } = 14;
+}
+
+public sealed class AnalysisSection
+{
+    public bool RevealSecrets { get; set; }
+    public List<ushort> ImapPorts { get; set; } = [143];
+    public List<ushort> Pop3Ports { get; set; } = [110];
+}
+
+public sealed class HealthSection
+{
+    /// <summary>How often capture health is logged.</summary>
+    public int IntervalSeconds { get; set; } = 60;
+}

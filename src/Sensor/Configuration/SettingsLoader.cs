@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Sensor.Configuration;
+
+/// <summary>Builds <see cref="SensorSettings"/> from defaults, a config file, SENSOR_* variables and options.</summary>
+public static class SettingsLoader
+{
+    public const string DefaultConfigPath = "/etc/mail-sensor/sensor.json";
+
+    /// <param name="configPath">An explicit --config (must exist), or null for the default path if present.</param>
+    /// <param name="overrides">Command-line values as configuration keys ("Capture:Interface").</param>
+    public static SensorSettings Load(string? configPath, IDictionary<string, string?> overrides)
+    {
+        var builder = new ConfigurationBuilder();
+        if (configPath is not null)
+        {
+            if (!File.Exists(configPath)) throw new FileNotFoundException($"config file '{configPath}' does not exist");
+            builder.AddJsonFile(Path.GetFullPath(configPath), optional: false);
+        }
+        else if (File.Exists(DefaultConfigPath))
+        {
+            builder.AddJsonFile(DefaultConfigPath, optional: true);
+        }
+        builder.AddEnvironmentVariables("SENSOR_");
+        builder.AddInMemoryCollection(overrides);
+        var settings = new SensorSettings();
+        var config = builder.Build();
+        config.Bind(settings);
+        // Lists bind by index and would merge with defaults: a configured list replaces the default.
+        ReplaceList(config, "Capture:Ports", settings.Capture.Ports);
+        ReplaceList(config, "Analysis:ImapPorts", settings.Analysis.ImapPorts);
+        ReplaceList(config, "Analysis:Pop3Ports", settings.Analysis.Pop3Ports);
+        return settings;
+    }
+
+    private static void ReplaceList(IConfiguration config, string key, List<ushort> list)
+    {
+        var section = config.GetSection(key);
+        var values = section.GetChildren().Select(c => c.Value).Where(v => v is not null).ToList();
+        if (values.Count == 0 && section.Value is { Length: > 0 } csv)
+            values = csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()!;
+        if (values.Count == 0) return;
+        list.Clear();
+        foreach (var v in values) list.Add(ushort.Parse(v!, System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Hosting;
+using Sensor.Capture;
+using Sensor.Capture.Live;
+using Sensor.Outputs.EventLog;
+using Serilog;
+
+namespace Sensor.Hosting;
+
+/// <summary>
+/// The live service: one capture thread runs the same pipeline as `sensor read`. A capture error
+/// (interface down or gone) is logged and retried with backoff; shutdown stops the capture, settles
+/// logins still waiting (outcome unknown) and flushes the event log.
+/// </summary>
+public sealed class CaptureService(
+    LiveCaptureSource source, PacketPipeline pipeline, SerilogEventLog events, ILogger log, TimeSpan healthInterval)
+    : BackgroundService
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private volatile int _flows;
+
+    public CaptureHealth Health => CaptureHealth.From(source.Statistics, pipeline.Counters, _flows, events.Written);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var capture = Task.Factory.StartNew(() => CaptureLoop(stoppingToken), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var health = ReportHealth(stoppingToken);
+        return Task.WhenAll(capture, health);
+    }
+
+    private void CaptureLoop(CancellationToken stop)
+    {
+        long lastStats = 0;
+        void OnIdle(long nowNs)
+        {
+            pipeline.AdvanceTime(nowNs);
+            _flows = pipeline.FlowCount;
+            if (nowNs - lastStats >= 1_000_000_000L)
+            {
+                lastStats = nowNs;
+                source.RefreshStatistics(); // on this thread: libpcap handles are not thread-safe
+            }
+        }
+
+        try
+        {
+            var backoff = TimeSpan.FromSeconds(1);
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    source.Run(pipeline.OnFrame, OnIdle, stop);
+                }
+                catch (CaptureDeviceException e) when (e.Retryable)
+                {
+                    log.Warning("{Message}; retrying", e.Message);
+                    source.Close();
+                    while (!stop.IsCancellationRequested)
+                    {
+                        stop.WaitHandle.WaitOne(backoff);
+                        if (stop.IsCancellationRequested) break;
+                        try
+                        {
+                            source.Open();
+                            source.Statistics.Reopens++;
+                            log.Information("capture resumed on {Interface}", source.InterfaceName);
+                            backoff = TimeSpan.FromSeconds(1);
+                            break;
+                        }
+                        catch (CaptureDeviceException again)
+                        {
+                            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                            log.Debug("{Message}; next try in {Seconds}s", again.Message, backoff.TotalSeconds);
+                        }
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.Error(e, "capture stopped: {Message}", e.Message);
+        }
+        finally
+        {
+            source.Close();
+            pipeline.Finish(); // logins still waiting for an answer: outcome unknown
+            _flows = 0;
+            log.Information("capture stopped; {Events} events written; {Health}", events.Written, Health);
+            events.Dispose();
+        }
+    }
+
+    private async Task ReportHealth(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(healthInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var h = Health;
+                log.Information(
+                    "health: packets {Packets} (kernel drops {KernelDrops}, interface drops {IfDrops}), flows {Flows}, buffered {Buffered} B, gaps {Gaps}, events {Events}",
+                    h.PacketsReceived, h.DroppedByKernel, h.DroppedByInterface, h.Flows, h.BytesBuffered, h.Gaps, h.EventsWritten);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+}
