@@ -19,6 +19,7 @@ public sealed class LiveCaptureSource : IDisposable
     private readonly CaptureSettings _settings;
     private LibPcapLiveDevice? _device;
     private long _baseReceived, _baseDropped, _baseIfDropped;
+    private int _selectableFd = -1;
 
     public LiveCaptureSource(CaptureSettings settings) => _settings = settings;
 
@@ -56,6 +57,8 @@ public sealed class LiveCaptureSource : IDisposable
             device.Close();
             throw new CaptureDeviceException($"capture filter '{_settings.EffectiveFilter}' is not valid: {e.Message}", false, e);
         }
+        device.NonBlockingMode = true;
+        _selectableFd = PcapWait.SelectableFd(device.Handle);
         LinkType = device.LinkType;
         if (!PacketDecoder.IsSupported(LinkType))
         {
@@ -97,6 +100,8 @@ public sealed class LiveCaptureSource : IDisposable
             }
             if (rc == 0)
             {
+                // Nothing ready: wait a little, then let the clock advance (idle expiry on a quiet link).
+                PcapWait.Wait(_selectableFd, ReadTimeoutMs);
                 onIdle(DateTime.UtcNow.Ticks * 100 - DateTime.UnixEpoch.Ticks * 100);
                 continue;
             }

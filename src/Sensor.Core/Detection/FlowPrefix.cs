@@ -14,8 +14,8 @@ internal sealed class FlowPrefix
     private readonly int[] _perDirection = new int[2];
     private int _length;
 
-    /// <returns>False when the direction's budget is exhausted (the extra bytes are not kept).</returns>
-    public bool Add(StreamDirection direction, ReadOnlySpan<byte> data, long time)
+    /// <returns>How many bytes of <paramref name="data"/> were kept (fewer once the direction's budget is spent).</returns>
+    public int Add(StreamDirection direction, ReadOnlySpan<byte> data, long time)
     {
         int room = MailFlowClassifier.MaxPrefixPerDirection - _perDirection[(int)direction];
         int n = Math.Min(room, data.Length);
@@ -26,7 +26,7 @@ internal sealed class FlowPrefix
             _length += n;
             _perDirection[(int)direction] += n;
         }
-        return n == data.Length;
+        return Math.Max(n, 0);
     }
 
     /// <summary>The first line of one direction, if its line end has arrived.</summary>

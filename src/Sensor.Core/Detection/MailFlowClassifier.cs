@@ -49,7 +49,8 @@ public sealed class MailFlowClassifier : IStreamConsumer
         if (_released) return false;
 
         var prefix = _prefix!;
-        bool full = !prefix.Add(direction, data, timestampNs);
+        int kept = prefix.Add(direction, data, timestampNs);
+        bool full = kept < data.Length;
         var (guess, swap) = Classify(prefix, full);
         switch (guess)
         {
@@ -64,13 +65,16 @@ public sealed class MailFlowClassifier : IStreamConsumer
         {
             _flow.SwapRoles();
             prefix.SwapDirections();
+            direction = direction == StreamDirection.ClientToServer ? StreamDirection.ServerToClient : StreamDirection.ClientToServer;
         }
         _session = guess == MailProtocolGuess.Imap
             ? new ImapSession(_flow, _context)
             : new Pop3Session(_flow, _context);
         if (guess == MailProtocolGuess.Imap) _context.Counters.FlowsImap++; else _context.Counters.FlowsPop3++;
         _prefix = null;
-        return prefix.Replay(_session);
+        // Replay what was held, then hand over whatever of this chunk did not fit the prefix.
+        if (!prefix.Replay(_session)) return false;
+        return kept >= data.Length || _session.OnData(direction, data[kept..], timestampNs);
     }
 
     public void OnGap(StreamDirection direction, long skippedBytes, long timestampNs)

@@ -10,6 +10,8 @@ internal struct HalfStream
     public bool Started;
     public uint NextSequence;
     public bool FinSeen;
+    /// <summary>Sequence number just past the last data byte, from the FIN.</summary>
+    public uint FinSequence;
     public List<BufferedSegment>? OutOfOrder;
     public int BufferedBytes;
 

@@ -90,7 +90,7 @@ public sealed class TcpReassembler
         if (seg.Has(TcpFlags.Ack) && !flow.PayloadIgnored)
         {
             ref HalfStream peer = ref fromLow ? ref flow.HighStream : ref flow.LowStream;
-            if (peer.HasBuffered && (int)(seg.Acknowledgment - peer.OutOfOrder![0].Sequence) > 0)
+            if (peer.HasBuffered && (int)(seg.Acknowledgment - peer.OutOfOrder![0].Sequence) >= 0)
                 SkipToFirstBuffered(flow, ref peer, !fromLow);
         }
 
@@ -119,6 +119,7 @@ public sealed class TcpReassembler
         if (seg.Has(TcpFlags.Fin))
         {
             hs.FinSeen = true;
+            hs.FinSequence = dataSeq + (uint)seg.Payload.Length;
             if (flow.LowStream.FinSeen && flow.HighStream.FinSeen)
                 CloseFlow(flow, FlowCloseReason.Fin);
         }
@@ -298,6 +299,18 @@ public sealed class TcpReassembler
         }
     }
 
+    /// <summary>The FIN's sequence number tells how many bytes the direction carried: a lost last segment is a gap too.</summary>
+    private void ReportMissingTail(TcpFlow flow, ref HalfStream hs, bool fromLow)
+    {
+        if (!hs.FinSeen || !hs.Started) return;
+        int missing = hs.DistanceFromNext(hs.FinSequence);
+        if (missing <= 0) return;
+        _counters.Gaps++;
+        _counters.GapBytes += missing;
+        hs.NextSequence = hs.FinSequence;
+        flow.Consumer!.OnGap(flow.DirectionOf(fromLow), missing, _now);
+    }
+
     private void CloseFlow(TcpFlow flow, FlowCloseReason reason)
     {
         if (!flow.PayloadIgnored)
@@ -307,6 +320,11 @@ public sealed class TcpReassembler
         }
         ReleaseBuffers(ref flow.LowStream);
         ReleaseBuffers(ref flow.HighStream);
+        if (!flow.PayloadIgnored)
+        {
+            ReportMissingTail(flow, ref flow.LowStream, true);
+            ReportMissingTail(flow, ref flow.HighStream, false);
+        }
         flow.List?.Remove(flow);
         _flows.Remove(flow.Key);
         _counters.FlowsClosed++;

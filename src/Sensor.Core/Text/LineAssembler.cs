@@ -42,54 +42,64 @@ public sealed class LineAssembler
     /// </summary>
     public LineStatus Next(ref ReadOnlySpan<byte> data, out ReadOnlySpan<byte> line)
     {
-        line = default;
-        int lf = data.IndexOf((byte)'\n');
-        if (lf < 0)
+        while (true)
         {
-            if (!_discarding)
+            line = default;
+            int lf = data.IndexOf((byte)'\n');
+            if (lf < 0)
             {
-                if (_length + data.Length > _maxLineLength)
+                // One byte of slack: the last byte held may be the CR of a CRLF that is not counted.
+                if (!_discarding)
                 {
-                    _discarding = true;
-                    _length = 0;
+                    if (_length + data.Length > _maxLineLength + 1)
+                    {
+                        _discarding = true;
+                        _discardingSilently = false;
+                        _length = 0;
+                    }
+                    else
+                    {
+                        Append(data);
+                    }
                 }
-                else
-                {
-                    Append(data);
-                }
+                data = default;
+                return LineStatus.NeedMore;
             }
-            data = default;
-            return LineStatus.NeedMore;
-        }
 
-        var chunk = data[..lf];
-        data = data[(lf + 1)..];
-        if (_discarding)
-        {
-            bool silent = _discardingSilently;
-            _discarding = _discardingSilently = false;
-            _length = 0;
-            if (silent) return Next(ref data, out line);
-            return LineStatus.TooLong;
-        }
-
-        if (_length == 0)
-        {
-            line = chunk;
-        }
-        else
-        {
-            if (_length + chunk.Length > _maxLineLength)
+            var chunk = data[..lf];
+            data = data[(lf + 1)..];
+            if (_discarding)
             {
+                bool silent = _discardingSilently;
+                _discarding = _discardingSilently = false;
                 _length = 0;
+                if (silent) continue; // resynchronised after a gap: the next line is whole
                 return LineStatus.TooLong;
             }
-            Append(chunk);
-            line = _buffer.AsSpan(0, _length);
-            _length = 0;
+
+            if (_length == 0)
+            {
+                line = chunk;
+            }
+            else
+            {
+                if (_length + chunk.Length > _maxLineLength + 1)
+                {
+                    _length = 0;
+                    return LineStatus.TooLong;
+                }
+                Append(chunk);
+                line = _buffer.AsSpan(0, _length);
+                _length = 0;
+            }
+            if (!line.IsEmpty && line[^1] == (byte)'\r') line = line[..^1];
+            if (line.Length > _maxLineLength)
+            {
+                line = default;
+                return LineStatus.TooLong;
+            }
+            return LineStatus.Line;
         }
-        if (!line.IsEmpty && line[^1] == (byte)'\r') line = line[..^1];
-        return LineStatus.Line;
     }
 
     private void Append(ReadOnlySpan<byte> bytes)
@@ -97,7 +107,7 @@ public sealed class LineAssembler
         int needed = _length + bytes.Length;
         if (_buffer is null || _buffer.Length < needed)
         {
-            var grown = new byte[Math.Min(_maxLineLength, Math.Max(needed, (_buffer?.Length ?? 128) * 2))];
+            var grown = new byte[Math.Min(_maxLineLength + 1, Math.Max(needed, (_buffer?.Length ?? 128) * 2))];
             _buffer?.AsSpan(0, _length).CopyTo(grown);
             _buffer = grown;
         }

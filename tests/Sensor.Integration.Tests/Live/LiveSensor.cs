@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+
+namespace Sensor.Integration.Tests.Live;
+
+/// <summary>`sensor run` started by a test, with its event file.</summary>
+public sealed class LiveSensor : IDisposable
+{
+    private readonly string _dir;
+
+    public LiveSensor(string iface, params string[] extraArgs)
+    {
+        _dir = Directory.CreateTempSubdirectory("sensor-live-").FullName;
+        EventsPath = Path.Combine(_dir, "events.json");
+        Process = new ExternalProcess(RepoPaths.SensorExecutable,
+            ["run", "--interface", iface, "--events", EventsPath, .. extraArgs]);
+        if (!Process.WaitForStdErr("capturing on", TimeSpan.FromSeconds(20)))
+            throw new InvalidOperationException("sensor did not start: " + Process.StdErr);
+    }
+
+    public ExternalProcess Process { get; }
+    public string EventsPath { get; }
+
+    public List<JsonObject> Events()
+    {
+        if (!File.Exists(EventsPath)) return [];
+        using var s = new FileStream(EventsPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var r = new StreamReader(s);
+        var text = r.ReadToEnd();
+        // Only whole lines: the sensor may be writing the next one.
+        var complete = text[..(text.LastIndexOf('\n') + 1)];
+        return complete.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> events are in the file; returns how long that took.</summary>
+    public TimeSpan WaitForEvents(int count, TimeSpan timeout)
+    {
+        var start = DateTime.UtcNow;
+        while (DateTime.UtcNow - start < timeout)
+        {
+            if (Events().Count >= count) return DateTime.UtcNow - start;
+            Thread.Sleep(10);
+        }
+        return DateTime.UtcNow - start;
+    }
+
+    public void Dispose()
+    {
+        Process.Dispose();
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+}
