@@ -19,6 +19,8 @@ if [ "$what" = test ]; then
   have_cmd python3 || need+=(python3)
   have_cmd tshark || need+=(tshark)
   have_cmd dsniff || need+=(dsniff)
+  have_cmd tcpreplay || need+=(tcpreplay)
+  have_cmd ip || need+=(iproute2)
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0
