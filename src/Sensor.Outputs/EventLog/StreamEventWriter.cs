@@ -11,12 +11,23 @@ public sealed class StreamEventWriter(Stream output, bool json) : IEventSink
     /// <summary>Named in each JSON event while a capture file is being read.</summary>
     public string? CaptureFile { get; set; }
 
+    private string? _headedFile;
+
     public long Written { get; private set; }
 
     public void Emit(SensorEvent e)
     {
         if (json) JsonEventFormatter.Write(output, e, CaptureFile);
-        else output.Write(Encoding.UTF8.GetBytes(TextEventFormatter.Format(e)));
+        else
+        {
+            // Readable output names each capture once, above its first finding.
+            if (CaptureFile is not null && CaptureFile != _headedFile)
+            {
+                output.Write(Encoding.UTF8.GetBytes($"{(_headedFile is null ? "" : "\n")}== {CaptureFile}\n"));
+                _headedFile = CaptureFile;
+            }
+            output.Write(Encoding.UTF8.GetBytes(TextEventFormatter.Format(e)));
+        }
         output.Write(NewLine);
         output.Flush();
         Written++;
