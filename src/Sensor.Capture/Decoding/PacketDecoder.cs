@@ -75,9 +75,10 @@ public sealed class PacketDecoder
             segment = new TcpSegment(src, dst, tcp.SequenceNumber, tcp.AcknowledgmentNumber, flags, payload, timestampNs);
             return DecodeResult.Tcp;
         }
-        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException
-                                      or NotImplementedException or OverflowException or NullReferenceException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // PacketDotNet is fed hostile bytes here and throws a variety of exceptions on them
+            // (argument, index, invalid-operation, overflow, null-reference): each is one malformed packet.
             return DecodeResult.Malformed;
         }
     }
@@ -99,14 +100,14 @@ public sealed class PacketDecoder
                 return RawIp(frame);
         }
 
-        Packet packet = link switch
+        Packet? packet = link switch
         {
             LinkLayers.Ethernet => new EthernetPacket(frame),
             LinkLayers.LinuxSll => new LinuxSllPacket(frame),
             LinkLayers.LinuxSll2 => new LinuxSll2Packet(frame),
-            _ => throw new NotImplementedException(),
+            _ => null,
         };
-        return packet.Extract<IPPacket>();
+        return packet?.Extract<IPPacket>();
     }
 
     private static IPPacket? RawIp(ByteArraySegment frame)

@@ -326,16 +326,7 @@ public sealed class ImapSession : MailSession
                 break;
             case ImapCommandKind.Authenticate:
                 if (_authenticating == p) _authenticating = null;
-                if (p.Sasl!.Cancelled && p.Sasl.ClientResponses.Count == 0)
-                {
-                    // Aborted before the client sent anything (e.g. curl giving up on DIGEST-MD5 to try
-                    // the next mechanism): no credential crossed, so it is not a login attempt.
-                    Context.Counters.SaslExchangesAbortedEmpty++;
-                    break;
-                }
-                if (p.Sasl.Cancelled && outcome == AuthOutcome.Unknown) outcome = AuthOutcome.Failure;
-                var creds = SaslDecoder.Decode(p.Sasl, Reveal);
-                EmitAuth(p.TimestampNs, "AUTH=" + p.Sasl.Mechanism, creds.Username, creds.Secret, creds.Exposure, outcome);
+                EmitSaslAuth(p.TimestampNs, p.Sasl!, outcome);
                 break;
             case ImapCommandKind.StartTls:
                 EmitStartTls(p.TimestampNs, outcome);

@@ -1,6 +1,7 @@
 using Sensor.Core.Events;
 using Sensor.Core.Flows;
 using Sensor.Core.Reassembly;
+using Sensor.Core.Sasl;
 
 namespace Sensor.Core.Mail;
 
@@ -55,6 +56,21 @@ public abstract class MailSession
             Outcome = outcome,
             ServerOffersStartTls = posture?.OffersStartTls,
         });
+    }
+
+    /// <summary>The auth event of a finished SASL exchange (RFC 4422): identity and exposure per mechanism.</summary>
+    protected void EmitSaslAuth(long timestampNs, SaslExchange sasl, AuthOutcome outcome)
+    {
+        if (sasl.Cancelled && sasl.ClientResponses.Count == 0)
+        {
+            // Aborted before the client sent anything (e.g. curl giving up on DIGEST-MD5 to try the
+            // next mechanism): no credential crossed, so it is not a login attempt.
+            Context.Counters.SaslExchangesAbortedEmpty++;
+            return;
+        }
+        if (sasl.Cancelled && outcome == AuthOutcome.Unknown) outcome = AuthOutcome.Failure;
+        var creds = SaslDecoder.Decode(sasl, Reveal);
+        EmitAuth(timestampNs, "AUTH=" + sasl.Mechanism, creds.Username, creds.Secret, creds.Exposure, outcome);
     }
 
     protected void EmitStartTls(long timestampNs, AuthOutcome outcome)
