@@ -58,7 +58,7 @@ public sealed class LiveCaptureSource : IDisposable
             throw new CaptureDeviceException($"capture filter '{_settings.EffectiveFilter}' is not valid: {e.Message}", false, e);
         }
         device.NonBlockingMode = true;
-        _selectableFd = PcapWait.SelectableFd(device.Handle);
+        _selectableFd = PcapNative.SelectableFd(device.Handle);
         LinkType = device.LinkType;
         if (!PacketDecoder.IsSupported(LinkType))
         {
@@ -101,7 +101,7 @@ public sealed class LiveCaptureSource : IDisposable
             if (rc == 0)
             {
                 // Nothing ready: wait a little, then let the clock advance (idle expiry on a quiet link).
-                PcapWait.Wait(_selectableFd, ReadTimeoutMs);
+                PcapNative.Wait(_selectableFd, ReadTimeoutMs);
                 onIdle(DateTime.UtcNow.Ticks * 100 - DateTime.UnixEpoch.Ticks * 100);
                 continue;
             }
@@ -110,21 +110,14 @@ public sealed class LiveCaptureSource : IDisposable
         }
     }
 
+    /// <summary>Reads libpcap's counters (pcap_stats); call on the capture thread, handles are not thread-safe.</summary>
     public void RefreshStatistics()
     {
-        try
-        {
-            if (_device?.Statistics is { } s)
-            {
-                Statistics.Received = _baseReceived + s.ReceivedPackets;
-                Statistics.DroppedByKernel = _baseDropped + s.DroppedPackets;
-                Statistics.DroppedByInterface = _baseIfDropped + s.InterfaceDroppedPackets;
-            }
-        }
-        catch (Exception e) when (e is PcapException or InvalidOperationException or DeviceNotReadyException)
-        {
-            // The device is going away: keep the last figures.
-        }
+        if (_device is null || !PcapNative.Stats(_device.Handle, out var s)) return;
+        // u_int counters: they wrap at 2^32 on very long runs, as libpcap's own do.
+        Statistics.Received = _baseReceived + s.Received;
+        Statistics.DroppedByKernel = _baseDropped + s.Dropped;
+        Statistics.DroppedByInterface = _baseIfDropped + s.InterfaceDropped;
     }
 
     public void Close()

@@ -94,6 +94,7 @@ public static class RunCommand
                 BufferSizeMiB = settings.Capture.BufferSizeMiB,
                 Promiscuous = settings.Capture.Promiscuous,
             };
+            PipelineWarmUp.Run(); // before the ring starts filling: first packets must not meet cold code
             var source = new LiveCaptureSource(capture);
             try
             {

@@ -1,0 +1,79 @@
+using System.Runtime.InteropServices;
+
+namespace Sensor.Capture.Live;
+
+/// <summary>
+/// The two libpcap calls SharpPcap does not get right for us, called directly.
+/// <list type="bullet">
+/// <item>Waiting with a timeout: libpcap's read timeout does not fire in immediate mode on Linux, so
+/// a quiet link would block the capture thread forever (and with it shutdown and idle expiry). The
+/// device runs non-blocking and the thread waits in poll(2) on libpcap's selectable descriptor,
+/// bounded by a timeout, only when nothing is ready.</item>
+/// <item>Statistics: SharpPcap 6.3.1 declares struct pcap_stat with pointer-sized fields, but on
+/// Linux they are three u_int, so its kernel-drop count reads the wrong bytes and is always 0.</item>
+/// </list>
+/// </summary>
+internal static unsafe class PcapNative
+{
+    private static readonly delegate* unmanaged<IntPtr, int> GetSelectableFd;
+    private static readonly delegate* unmanaged<IntPtr, PcapStat*, int> GetStats;
+
+    /// <summary>struct pcap_stat (pcap/pcap.h): ps_recv, ps_drop, ps_ifdrop, all u_int.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PcapStat
+    {
+        public uint Received;
+        public uint Dropped;
+        public uint InterfaceDropped;
+        private readonly uint _reserved; // room for platforms that append a field
+    }
+
+    static PcapNative()
+    {
+        foreach (var name in new[] { "libpcap.so.1", "libpcap.so.0.8", "libpcap.so" })
+        {
+            if (!NativeLibrary.TryLoad(name, out var lib)) continue;
+            if (NativeLibrary.TryGetExport(lib, "pcap_get_selectable_fd", out var fd))
+                GetSelectableFd = (delegate* unmanaged<IntPtr, int>)fd;
+            if (NativeLibrary.TryGetExport(lib, "pcap_stats", out var st))
+                GetStats = (delegate* unmanaged<IntPtr, PcapStat*, int>)st;
+            return;
+        }
+    }
+
+    /// <summary>pcap_stats on an open handle; false when unavailable or failing.</summary>
+    public static bool Stats(SafeHandle pcap, out PcapStat stat)
+    {
+        stat = default;
+        if (GetStats is null) return false;
+        fixed (PcapStat* p = &stat) return GetStats(pcap.DangerousGetHandle(), p) == 0;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short REvents;
+    }
+
+    private const short PollIn = 0x001;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int poll(PollFd* fds, nuint nfds, int timeout);
+
+    public static int SelectableFd(SafeHandle pcap) =>
+        GetSelectableFd is null ? -1 : GetSelectableFd(pcap.DangerousGetHandle());
+
+    /// <summary>Waits until the descriptor is readable or the timeout passes (EINTR counts as a timeout).</summary>
+    public static void Wait(int fd, int timeoutMs)
+    {
+        if (fd < 0)
+        {
+            Thread.Sleep(Math.Min(timeoutMs, 10));
+            return;
+        }
+        var p = new PollFd { Fd = fd, Events = PollIn };
+        poll(&p, 1, timeoutMs);
+    }
+}
