@@ -5,7 +5,7 @@
 # interface drops, events written and the sensor's peak RSS (VmHWM). The highest rate with zero
 # kernel drops is what the README quotes.
 #
-# Usage: bench/soak.sh [CAPTURE] [RATES_PPS...]        (root; default rates 20000 50000 100000)
+# Usage: [BUFFER_MIB=64] [LOOPS=1] bench/soak.sh [CAPTURE] [RATES_PPS...]   (root; default rates 20000 50000 100000)
 # Without CAPTURE it generates one with the project's capture generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +37,7 @@ rates=("$@")
 if [ -z "$capture" ]; then
   [ -x "$GEN" ] || dotnet build tests/Sensor.CaptureGenerator -c "$CONFIG" -v q -nologo >/dev/null
   capture=$work/soak.pcap
-  "$GEN" --out "$capture" --sessions 20000 --seed 7 --body-kib 8 >/dev/null
+  "$GEN" --out "$capture" --sessions 5000 --seed 7 --body-kib 8 >/dev/null
 fi
 tcprewrite --pnat=10.0.0.0/8:127.0.0.0/8 --infile="$capture" --outfile="$work/replay.pcap"
 packets=$(capinfos -c -M "$work/replay.pcap" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
@@ -51,11 +51,11 @@ ip netns exec "$ns" ip link set "$far" up
 printf '%-10s %-12s %-10s %-12s %-10s %-10s %-12s\n' rate_pps achieved_pps packets kernel_drops if_drops events peak_rss_mb
 for rate in "${rates[@]}"; do
   events=$work/events-$rate.json
-  SENSOR_Health__IntervalSeconds=1 "$SENSOR" run -i "$near" --events "$events" 2>"$work/sensor-$rate.log" &
+  SENSOR_Health__IntervalSeconds=1 "$SENSOR" run -i "$near" --buffer-size "${BUFFER_MIB:-64}" --events "$events" 2>"$work/sensor-$rate.log" &
   SENSOR_PID=$!
   for _ in $(seq 100); do grep -q "capturing on" "$work/sensor-$rate.log" && break; sleep 0.1; done
   sleep 0.5
-  out=$(ip netns exec "$ns" tcpreplay --pps="$rate" -i "$far" "$work/replay.pcap" 2>&1)
+  out=$(ip netns exec "$ns" tcpreplay --pps="$rate" --loop="${LOOPS:-1}" -i "$far" "$work/replay.pcap" 2>&1)
   achieved=$(grep -o 'Rated: [0-9.]* Bps, [0-9.]* Mbps, [0-9.]* pps' <<<"$out" | awk '{print $6}')
   sleep 2
   rss=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$SENSOR_PID/status")
@@ -65,6 +65,6 @@ for rate in "${rates[@]}"; do
   kdrop=$(sed -n 's/.*DroppedByKernel = \([0-9]*\).*/\1/p' <<<"$stats")
   idrop=$(sed -n 's/.*DroppedByInterface = \([0-9]*\).*/\1/p' <<<"$stats")
   nev=$(grep -c '"event_type":"auth"' "$events" || true)
-  printf '%-10s %-12s %-10s %-12s %-10s %-10s %-12s\n' "$rate" "${achieved:-?}" "${recv:-?}/$packets" "${kdrop:-?}" "${idrop:-?}" "$nev" "$rss"
+  printf '%-10s %-12s %-10s %-12s %-10s %-10s %-12s\n' "$rate" "${achieved:-?}" "${recv:-?}/$((packets * ${LOOPS:-1}))" "${kdrop:-?}" "${idrop:-?}" "$nev" "$rss"
 done
 [ -f "${capture%.pcap}.expected.json" ] && echo "expected auth events: $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['auth_events'])" "${capture%.pcap}.expected.json")"
