@@ -14,7 +14,6 @@ namespace Sensor.Capture;
 /// </summary>
 public sealed class PacketPipeline
 {
-    private readonly PacketDecoder _decoder = new();
     private readonly TcpReassembler _reassembler;
 
     public PacketPipeline(AnalysisOptions options, ReassemblyLimits limits, IEventSink sink)
@@ -33,7 +32,7 @@ public sealed class PacketPipeline
     {
         Counters.PacketsRead++;
         Counters.BytesRead += wireLength;
-        switch (_decoder.Decode(link, frame, length, timestampNs, out var segment, out bool truncated))
+        switch (FrameDecoder.Decode(link, frame.AsSpan(0, length), timestampNs, out var segment, out bool truncated))
         {
             case DecodeResult.Tcp:
                 if (truncated) Counters.PacketsTruncatedBySnaplen++;

@@ -95,7 +95,7 @@ public sealed class GoldenCaptureTests
     {
         var sink = new Collecting();
         var pipeline = new PacketPipeline(new AnalysisOptions { RevealSecrets = reveal }, new ReassemblyLimits(), sink);
-        CaptureFileSource.Read(path, pipeline.OnFrame, PacketDecoder.IsSupported);
+        CaptureFileSource.Read(path, pipeline.OnFrame, FrameDecoder.IsSupported);
         pipeline.Finish();
         return sink.Events.Select(e => JsonNode.Parse(JsonEventFormatter.ToJson(e))!.AsObject()).ToList();
     }

@@ -60,7 +60,7 @@ public sealed class LiveCaptureSource : IDisposable
         device.NonBlockingMode = true;
         _selectableFd = PcapNative.SelectableFd(device.Handle);
         LinkType = device.LinkType;
-        if (!PacketDecoder.IsSupported(LinkType))
+        if (!FrameDecoder.IsSupported(LinkType))
         {
             device.Close();
             throw new CaptureDeviceException($"interface '{_settings.Interface}' has link type {(int)LinkType} ({LinkType}), which the sensor cannot decode", false);

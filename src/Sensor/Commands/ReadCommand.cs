@@ -61,7 +61,7 @@ public static class ReadCommand
                 }
                 var pipeline = new PacketPipeline(options, limits, sink);
                 writer.CaptureFile = path;
-                var result = CaptureFileSource.Read(path, pipeline.OnFrame, PacketDecoder.IsSupported);
+                var result = CaptureFileSource.Read(path, pipeline.OnFrame, FrameDecoder.IsSupported);
                 pipeline.Finish();
                 summary.AddPipeline(pipeline.Counters, pipeline.Context.Servers);
                 summary.AddFile(path, result.Read, result.Error);
