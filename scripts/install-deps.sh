@@ -21,6 +21,8 @@ if [ "$what" = test ]; then
   have_cmd dsniff || need+=(dsniff)
   have_cmd tcpreplay || need+=(tcpreplay)
   have_cmd ip || need+=(iproute2)
+  have_cmd victoria-metrics || need+=(victoria-metrics)
+  have_cmd influxd || need+=(influxdb)
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0

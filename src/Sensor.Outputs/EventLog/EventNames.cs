@@ -28,6 +28,7 @@ public static class EventNames
     {
         AuthAttempt => "auth",
         StartTlsUpgrade => "starttls",
+        PasswordGuessing => "bruteforce",
         _ => "other",
     };
 

@@ -54,6 +54,15 @@ public static class JsonEventFormatter
                 if (a.ServerOffersStartTls is bool offered) w.WriteBoolean("server_offers_starttls", offered);
                 w.WriteEndObject();
                 break;
+            case PasswordGuessing g:
+                w.WriteStartObject("bruteforce");
+                w.WriteString("kind", g.Kind == GuessingKind.Spraying ? "spraying" : "guessing");
+                w.WriteNumber("failures", g.Failures);
+                w.WriteNumber("usernames", g.DistinctUsernames);
+                if (g.Username is not null) w.WriteString("username", g.Username);
+                w.WriteNumber("window_seconds", g.WindowSeconds);
+                w.WriteEndObject();
+                break;
             case StartTlsUpgrade s:
                 w.WriteStartObject("tls");
                 w.WriteString("outcome", EventNames.Of(s.Outcome));

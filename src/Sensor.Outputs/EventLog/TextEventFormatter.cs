@@ -14,6 +14,10 @@ public static class TextEventFormatter
         StartTlsUpgrade s =>
             $"{EventNames.Timestamp(s.TimestampNs)}  {EventNames.Of(s.Protocol).ToUpperInvariant(),-4}  starttls {EventNames.Of(s.Outcome),-7}  " +
             $"{s.Client} -> {s.Server}",
+        PasswordGuessing g =>
+            $"{EventNames.Timestamp(g.TimestampNs)}  {EventNames.Of(g.Protocol).ToUpperInvariant(),-4}  ALERT {(g.Kind == GuessingKind.Spraying ? "password spraying" : "password guessing")}: " +
+            $"{g.Failures} failed logins, {g.DistinctUsernames} usernames in {g.WindowSeconds}s" +
+            $"{(g.Username is null ? "" : $" against user={Quote(g.Username)}")}  {g.Client} -> {g.Server}",
         _ => e.ToString(),
     };
 

@@ -18,6 +18,7 @@ public sealed class RunSummary : IEventSink
     private readonly Dictionary<string, (string Proto, bool Offers, long Cleartext)> _servers = new();
     private readonly SensorCounters _totals = new();
     private readonly List<string> _fileProblems = new();
+    private readonly List<string> _guessing = new();
     private int _filesRead;
     private int _filesFailed;
 
@@ -31,6 +32,9 @@ public sealed class RunSummary : IEventSink
                 break;
             case StartTlsUpgrade s:
                 Bump(_startTls, $"{proto,-5} {EventNames.Of(s.Outcome)}");
+                break;
+            case PasswordGuessing g:
+                _guessing.Add($"{EventNames.Of(g.Protocol)} {g.Client.AddressText} -> {g.Server}: {(g.Kind == GuessingKind.Spraying ? "spraying" : "guessing")}, {g.Failures} failures, {g.DistinctUsernames} usernames");
                 break;
         }
     }
@@ -62,6 +66,9 @@ public sealed class RunSummary : IEventSink
         }
     }
 
+    /// <summary>Lines about the metrics path, when metrics were written.</summary>
+    public string? MetricsLine { get; set; }
+
     public string Render()
     {
         var c = _totals;
@@ -79,6 +86,9 @@ public sealed class RunSummary : IEventSink
         long tls = _startTls.Values.Sum();
         sb.AppendLine($"STARTTLS commands: {tls}");
         foreach (var (k, v) in _startTls) sb.AppendLine($"  {k,-48} {v}");
+        sb.AppendLine($"password guessing / spraying alerts: {_guessing.Count}");
+        foreach (var g in _guessing.Take(20)) sb.AppendLine($"  {g}");
+        if (_guessing.Count > 20) sb.AppendLine($"  ... and {_guessing.Count - 20} more");
         sb.AppendLine($"servers offering STARTTLS that saw cleartext logins: {_servers.Count}");
         foreach (var (k, v) in _servers.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             sb.AppendLine($"  {v.Proto} {k}  cleartext logins: {v.Cleartext}");
@@ -88,6 +98,7 @@ public sealed class RunSummary : IEventSink
         sb.AppendLine($"skipped: lines too long {c.LinesTooLong}, malformed lines {c.MalformedLines}, literals {c.LiteralsSkipped} " +
                       $"({c.LiteralBytesSkipped} bytes), unmatched responses {c.UnmatchedResponses}, SASL exchanges aborted before any credential {c.SaslExchangesAbortedEmpty}, pending-command overflows {c.PendingCommandOverflows}, " +
                       $"segments without a connection {c.SegmentsWithoutFlow}");
+        if (MetricsLine is not null) sb.AppendLine(MetricsLine);
         return sb.ToString();
     }
 

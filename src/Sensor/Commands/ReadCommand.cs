@@ -4,7 +4,10 @@ using Sensor.Capture.Decoding;
 using Sensor.Capture.Files;
 using Sensor.Core.Mail;
 using Sensor.Core.Reassembly;
+using Sensor.Core.Events;
+using Sensor.Core.Guessing;
 using Sensor.Outputs.EventLog;
+using Sensor.Outputs.Metrics;
 using Sensor.Outputs.Summary;
 using Serilog;
 
@@ -21,6 +24,12 @@ public static class ReadCommand
         var json = new Option<bool>("--json") { Description = "One JSON object per event on stdout, nothing else; the summary goes to stderr." };
         var reveal = new Option<bool>("--reveal-secrets") { Description = "Put real passwords, tokens and digests into events (forensics only)." };
         var noSummary = new Option<bool>("--no-summary") { Description = "Do not print the end-of-run summary." };
+        var influxUrl = new Option<string?>("--influx-url") { Description = "Write metrics to this InfluxDB (v2 write API), e.g. http://localhost:8086. Env: SENSOR_Influx__Url." };
+        var influxToken = new Option<string?>("--influx-token") { Description = "InfluxDB API token. Env: SENSOR_Influx__Token (preferred: not visible in ps)." };
+        var influxOrg = new Option<string?>("--influx-org") { Description = "InfluxDB organization (default mail-sensor)." };
+        var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket (default mail_sensor)." };
+        var sensorName = new Option<string?>("--sensor-name") { Description = "The `sensor` tag on metrics (default: host name)." };
+        var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
         var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Capture files (pcap, pcapng) or folders of them." };
         // An unknown option would otherwise be taken for a PATH: make it the usage error it is.
         paths.Validators.Add(r =>
@@ -31,20 +40,39 @@ public static class ReadCommand
         });
         var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
         {
-            json, reveal, noSummary, paths,
+            json, reveal, noSummary, influxUrl, influxToken, influxOrg, influxBucket, sensorName, spoolDir, paths,
         };
-        command.SetAction(parse => Run(parse.GetValue(paths)!, parse.GetValue(json), parse.GetValue(reveal), parse.GetValue(noSummary)));
+        command.SetAction(parse =>
+        {
+            string? Env(string key) => Environment.GetEnvironmentVariable("SENSOR_Influx__" + key);
+            var defaults = new InfluxSettings();
+            var influx = new InfluxSettings
+            {
+                Url = parse.GetValue(influxUrl) ?? Env("Url"),
+                Token = parse.GetValue(influxToken) ?? Env("Token"),
+                Org = parse.GetValue(influxOrg) ?? Env("Org") ?? defaults.Org,
+                Bucket = parse.GetValue(influxBucket) ?? Env("Bucket") ?? defaults.Bucket,
+                SensorName = parse.GetValue(sensorName) ?? Environment.GetEnvironmentVariable("SENSOR_Name") ?? defaults.SensorName,
+                SpoolDirectory = parse.GetValue(spoolDir) ?? Env("SpoolDirectory") ?? defaults.SpoolDirectory,
+            };
+            return Run(parse.GetValue(paths)!, parse.GetValue(json), parse.GetValue(reveal), parse.GetValue(noSummary), influx);
+        });
         return command;
     }
 
-    public static int Run(string[] paths, bool json, bool reveal, bool noSummary)
+    public static int Run(string[] paths, bool json, bool reveal, bool noSummary, InfluxSettings influx)
     {
         if (reveal) Log.Warning("--reveal-secrets: passwords and tokens will be written in clear to the output");
 
         var stdout = Console.OpenStandardOutput();
         var writer = new StreamEventWriter(stdout, json);
         var summary = new RunSummary();
-        var sink = new FanOutSink(writer, summary);
+        var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;
+        var points = new LineProtocolPoints(influx.SensorName);
+        IEventSink outputs = metrics is null
+            ? new FanOutSink(writer, summary)
+            : new FanOutSink(writer, summary, new MetricsSink(metrics, points));
+        var sink = new PasswordGuessingDetector(outputs, new GuessingThresholds());
         var options = new AnalysisOptions { RevealSecrets = reveal };
         var limits = new ReassemblyLimits();
         int read = 0;
@@ -79,6 +107,16 @@ public static class ReadCommand
         {
             Log.Error("cannot write findings: {Message}", e.Message);
             return ExitCodes.OutputFailed;
+        }
+
+        if (metrics is not null)
+        {
+            metrics.DisposeAsync().AsTask().GetAwaiter().GetResult(); // flush, or spool what cannot be sent
+            var m = metrics.Counters;
+            summary.MetricsLine = $"metrics: {m.PointsWritten} points written to {influx.Url}, {m.PointsSpooled} spooled, " +
+                                  $"{m.PointsRejected} rejected, {m.PointsDropped} dropped (spool full), {m.WriteFailures} failed writes";
+            if (m.PointsWritten < m.PointsQueued)
+                Log.Warning("{Unsent} points not yet in InfluxDB wait in {Spool} for the next run", m.PointsQueued - m.PointsWritten - m.PointsRejected, influx.SpoolDirectory);
         }
 
         if (!noSummary)

@@ -7,7 +7,10 @@ using Sensor.Configuration;
 using Sensor.Core.Mail;
 using Sensor.Core.Reassembly;
 using Sensor.Hosting;
+using Sensor.Core.Events;
+using Sensor.Core.Guessing;
 using Sensor.Outputs.EventLog;
+using Sensor.Outputs.Metrics;
 using Serilog;
 using Serilog.Events;
 
@@ -29,11 +32,18 @@ public static class RunCommand
         var snaplen = new Option<int?>("--snaplen") { Description = "Bytes captured per packet (default 65535)." };
         var buffer = new Option<int?>("--buffer-size") { Description = "Kernel capture buffer in MiB (default 64)." };
         var promisc = new Option<bool?>("--promiscuous") { Description = "Promiscuous mode, true or false (default true)." };
+        var influxUrl = new Option<string?>("--influx-url") { Description = "Write metrics to this InfluxDB (v2 write API)." };
+        var influxToken = new Option<string?>("--influx-token") { Description = "InfluxDB token (prefer SENSOR_Influx__Token)." };
+        var influxOrg = new Option<string?>("--influx-org") { Description = "InfluxDB organization." };
+        var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket." };
+        var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
+        var sensorName = new Option<string?>("--sensor-name") { Description = "The `sensor` tag on metrics (default: host name)." };
         var level = new Option<string?>("--log-level") { Description = "Verbose, Debug, Information, Warning or Error." };
         var reveal = new Option<bool>("--reveal-secrets") { Description = "Put real passwords and tokens into events (forensics only)." };
         var command = new Command("run", "Capture live on an interface and report mail logins as they happen.")
         {
             config, iface, events, filter, ports, snaplen, buffer, promisc, level, reveal,
+            influxUrl, influxToken, influxOrg, influxBucket, spoolDir, sensorName,
         };
         command.SetAction(parse =>
         {
@@ -47,6 +57,12 @@ public static class RunCommand
             Set("Capture:BufferSizeMiB", parse.GetValue(buffer));
             Set("Capture:Promiscuous", parse.GetValue(promisc));
             Set("LogLevel", parse.GetValue(level));
+            Set("Influx:Url", parse.GetValue(influxUrl));
+            Set("Influx:Token", parse.GetValue(influxToken));
+            Set("Influx:Org", parse.GetValue(influxOrg));
+            Set("Influx:Bucket", parse.GetValue(influxBucket));
+            Set("Influx:SpoolDirectory", parse.GetValue(spoolDir));
+            Set("Name", parse.GetValue(sensorName));
             if (parse.GetValue(reveal)) o["Analysis:RevealSecrets"] = "true";
             SensorSettings settings;
             try
@@ -126,9 +142,29 @@ public static class RunCommand
                 ImapPorts = settings.Analysis.ImapPorts,
                 Pop3Ports = settings.Analysis.Pop3Ports,
             };
-            var pipeline = new PacketPipeline(options, new ReassemblyLimits(), events);
+            var influx = new InfluxSettings
+            {
+                Url = settings.Influx.Url,
+                Token = settings.Influx.Token,
+                Org = settings.Influx.Org,
+                Bucket = settings.Influx.Bucket,
+                SensorName = settings.Name,
+                SpoolDirectory = settings.Influx.SpoolDirectory,
+                MaxSpoolBytes = settings.Influx.MaxSpoolMiB * 1024L * 1024,
+            };
+            var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;
+            var points = new LineProtocolPoints(influx.SensorName);
+            IEventSink outputs = metrics is null ? events : new FanOutSink(events, new MetricsSink(metrics, points));
+            var detector = new PasswordGuessingDetector(outputs, new GuessingThresholds
+            {
+                Window = TimeSpan.FromSeconds(settings.Guessing.WindowSeconds),
+                Failures = settings.Guessing.Failures,
+                SprayUsernames = settings.Guessing.SprayUsernames,
+            });
+            var pipeline = new PacketPipeline(options, new ReassemblyLimits(), detector);
             var service = new CaptureService(source, pipeline, events, appLog,
-                TimeSpan.FromSeconds(Math.Max(1, settings.Health.IntervalSeconds)));
+                TimeSpan.FromSeconds(Math.Max(1, settings.Health.IntervalSeconds)),
+                metrics, points, TimeSpan.FromSeconds(Math.Max(1, settings.Health.MetricsIntervalSeconds)));
 
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Services.AddSystemd();

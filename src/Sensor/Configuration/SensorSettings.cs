@@ -12,6 +12,8 @@ public sealed class SensorSettings
     public EventsSection Events { get; set; } = new();
     public AnalysisSection Analysis { get; set; } = new();
     public HealthSection Health { get; set; } = new();
+    public InfluxSection Influx { get; set; } = new();
+    public GuessingSection Guessing { get; set; } = new();
     /// <summary>Application log level: Verbose, Debug, Information, Warning, Error.</summary>
     public string LogLevel { get; set; } = "Information";
 }
@@ -45,8 +47,29 @@ public sealed class AnalysisSection
     public List<ushort> Pop3Ports { get; set; } = [110];
 }
 
+public sealed class InfluxSection
+{
+    /// <summary>InfluxDB URL (v2 write API). Empty: no metrics.</summary>
+    public string? Url { get; set; }
+    public string? Token { get; set; }
+    public string Org { get; set; } = "mail-sensor";
+    public string Bucket { get; set; } = "mail_sensor";
+    public string SpoolDirectory { get; set; } = "/var/lib/mail-sensor/spool";
+    public int MaxSpoolMiB { get; set; } = 256;
+}
+
+public sealed class GuessingSection
+{
+    public int WindowSeconds { get; set; } = 300;
+    public int Failures { get; set; } = 10;
+    public int SprayUsernames { get; set; } = 5;
+}
+
 public sealed class HealthSection
 {
+    /// <summary>How often a sensor_health point is written when metrics are on.</summary>
+    public int MetricsIntervalSeconds { get; set; } = 10;
+
     /// <summary>How often capture health is logged.</summary>
     public int IntervalSeconds { get; set; } = 60;
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Sensor.Capture;
 using Sensor.Capture.Live;
 using Sensor.Outputs.EventLog;
+using Sensor.Outputs.Metrics;
 using Serilog;
 
 namespace Sensor.Hosting;
@@ -12,7 +13,8 @@ namespace Sensor.Hosting;
 /// logins still waiting (outcome unknown) and flushes the event log.
 /// </summary>
 public sealed class CaptureService(
-    LiveCaptureSource source, PacketPipeline pipeline, SerilogEventLog events, ILogger log, TimeSpan healthInterval)
+    LiveCaptureSource source, PacketPipeline pipeline, SerilogEventLog events, ILogger log, TimeSpan healthInterval,
+    InfluxMetricsWriter? metrics = null, LineProtocolPoints? points = null, TimeSpan? metricsInterval = null)
     : BackgroundService
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
@@ -25,7 +27,8 @@ public sealed class CaptureService(
         var capture = Task.Factory.StartNew(() => CaptureLoop(stoppingToken), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var health = ReportHealth(stoppingToken);
-        return Task.WhenAll(capture, health);
+        var healthPoints = WriteHealthPoints(stoppingToken);
+        return Task.WhenAll(capture, health, healthPoints);
     }
 
     private void CaptureLoop(CancellationToken stop)
@@ -87,7 +90,46 @@ public sealed class CaptureService(
             _flows = 0;
             log.Information("capture stopped; {Events} events written; {Health}", events.Written, Health);
             events.Dispose();
+            if (metrics is not null)
+            {
+                metrics.DisposeAsync().AsTask().GetAwaiter().GetResult(); // flush, or spool for the next start
+                var m = metrics.Counters;
+                log.Information("metrics: {Written} points written, {Spooled} spooled, {Rejected} rejected, {Dropped} dropped, {Failures} failed writes",
+                    m.PointsWritten, m.PointsSpooled, m.PointsRejected, m.PointsDropped, m.WriteFailures);
+            }
         }
+    }
+
+    /// <summary>A sensor_health point every interval (default 10 s) while metrics are on.</summary>
+    private async Task WriteHealthPoints(CancellationToken stop)
+    {
+        if (metrics is null || points is null) return;
+        using var timer = new PeriodicTimer(metricsInterval ?? TimeSpan.FromSeconds(10));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var h = Health;
+                var m = metrics.Counters;
+                long now = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+                metrics.Enqueue(points.Health(now, new Dictionary<string, long>
+                {
+                    ["packets"] = h.PacketsReceived,
+                    ["bytes"] = h.Bytes,
+                    ["kernel_drops"] = h.DroppedByKernel,
+                    ["interface_drops"] = h.DroppedByInterface,
+                    ["flows"] = h.Flows,
+                    ["buffered_bytes"] = h.BytesBuffered,
+                    ["gaps"] = h.Gaps,
+                    ["events_written"] = h.EventsWritten,
+                    ["points_written"] = m.PointsWritten,
+                    ["points_spooled"] = m.PointsSpooled,
+                    ["points_dropped"] = m.PointsDropped,
+                    ["write_failures"] = m.WriteFailures,
+                }));
+            }
+        }
+        catch (OperationCanceledException) { }
     }
 
     private async Task ReportHealth(CancellationToken stop)

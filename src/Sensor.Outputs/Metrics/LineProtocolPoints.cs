@@ -1,0 +1,63 @@
+using InfluxDB.Client.Api.Domain;
+using InfluxDB.Client.Writes;
+using Sensor.Core.Events;
+using Sensor.Outputs.EventLog;
+
+namespace Sensor.Outputs.Metrics;
+
+/// <summary>
+/// Events as InfluxDB points (line protocol, built with InfluxDB.Client's PointData so escaping is
+/// the client's). Client addresses and usernames never become tags: series cardinality would grow
+/// with every client, and a time-series store is the wrong place for who-logged-in (the event log
+/// has it). The one exception is `mail_bruteforce`, which is rare and whose point is the client.
+/// </summary>
+public sealed class LineProtocolPoints(string sensorName)
+{
+    // Two events of one series at the same nanosecond would be one point in InfluxDB (same series and
+    // time overwrite): such a point is moved on by a nanosecond. Deterministic for a given capture, so
+    // re-reading a file rewrites the same points rather than adding new ones.
+    private readonly Dictionary<string, long> _lastTimestamp = new();
+
+    public string? From(SensorEvent e) => e switch
+    {
+        AuthAttempt a => Unique(PointData.Measurement("mail_auth")
+            .Tag("sensor", sensorName)
+            .Tag("proto", EventNames.Of(a.Protocol))
+            .Tag("server", a.Server.AddressText)
+            .Tag("mechanism", a.Mechanism)
+            .Tag("exposure", EventNames.Of(a.Exposure))
+            .Tag("outcome", EventNames.Of(a.Outcome))
+            .Field("count", 1L), a.TimestampNs),
+        StartTlsUpgrade s => Unique(PointData.Measurement("mail_starttls")
+            .Tag("sensor", sensorName)
+            .Tag("proto", EventNames.Of(s.Protocol))
+            .Tag("server", s.Server.AddressText)
+            .Tag("outcome", EventNames.Of(s.Outcome))
+            .Field("count", 1L), s.TimestampNs),
+        PasswordGuessing g => Unique(PointData.Measurement("mail_bruteforce")
+            .Tag("sensor", sensorName)
+            .Tag("proto", EventNames.Of(g.Protocol))
+            .Tag("server", g.Server.AddressText)
+            .Tag("client", g.Client.AddressText)
+            .Tag("kind", g.Kind == GuessingKind.Spraying ? "spraying" : "guessing")
+            .Field("failures", g.Failures)
+            .Field("usernames", g.DistinctUsernames), g.TimestampNs),
+        _ => null,
+    };
+
+    public string Health(long timestampNs, IReadOnlyDictionary<string, long> fields)
+    {
+        var p = PointData.Measurement("sensor_health").Tag("sensor", sensorName);
+        foreach (var (k, v) in fields) p = p.Field(k, v);
+        return p.Timestamp(timestampNs, WritePrecision.Ns).ToLineProtocol();
+    }
+
+    private string Unique(PointData p, long ts)
+    {
+        var seriesOnly = p.ToLineProtocol();
+        if (_lastTimestamp.Count > 200_000) _lastTimestamp.Clear(); // bounded; collisions are rare
+        if (_lastTimestamp.TryGetValue(seriesOnly, out var last) && ts <= last) ts = last + 1;
+        _lastTimestamp[seriesOnly] = ts;
+        return p.Timestamp(ts, WritePrecision.Ns).ToLineProtocol();
+    }
+}
