@@ -1,0 +1,108 @@
+using Sensor.Core.Guessing;
+using Sensor.Core.Tests.Support;
+
+namespace Sensor.Core.Tests.Guessing;
+
+public sealed class PasswordGuessingDetectorTests
+{
+    private const long Second = 1_000_000_000L;
+    private static readonly IpEndpoint Server = IpEndpoint.Parse("10.0.0.2", 143);
+
+    private static AuthAttempt Failure(string client, string user, long ts, AuthOutcome outcome = AuthOutcome.Failure) => new()
+    {
+        TimestampNs = ts,
+        FlowId = "f",
+        Client = IpEndpoint.Parse(client, 40000),
+        Server = Server,
+        Protocol = AppProtocol.Imap,
+        Mechanism = "LOGIN",
+        Username = user,
+        Exposure = CredentialExposure.Cleartext,
+        Outcome = outcome,
+    };
+
+    private static (PasswordGuessingDetector Detector, CollectingSink Sink) Make(int failures = 10, int spray = 5) =>
+        Make(new GuessingThresholds { Failures = failures, SprayUsernames = spray, Window = TimeSpan.FromMinutes(5) });
+
+    private static (PasswordGuessingDetector, CollectingSink) Make(GuessingThresholds t)
+    {
+        var sink = new CollectingSink();
+        return (new PasswordGuessingDetector(sink, t), sink);
+    }
+
+    [Fact]
+    public void TenFailuresFromOneClientRaiseOneGuessingAlertAndEveryEventStillPassesThrough()
+    {
+        var (d, sink) = Make();
+        for (int i = 0; i < 25; i++) d.Emit(Failure("10.1.1.1", "alice", i * Second));
+        var alerts = sink.Events.OfType<PasswordGuessing>().ToList();
+        var alert = Assert.Single(alerts);
+        Assert.Equal(GuessingKind.Guessing, alert.Kind);
+        Assert.Equal(10, alert.Failures);
+        Assert.Equal(9 * Second, alert.TimestampNs);
+        Assert.Equal(25, sink.Auths.Count);
+    }
+
+    [Fact]
+    public void NineFailuresAreNotAnAlert()
+    {
+        var (d, sink) = Make();
+        for (int i = 0; i < 9; i++) d.Emit(Failure("10.1.1.1", "alice", i * Second));
+        Assert.Empty(sink.Events.OfType<PasswordGuessing>());
+    }
+
+    [Fact]
+    public void FailuresSpreadBeyondTheWindowAreNotAnAlert()
+    {
+        var (d, sink) = Make();
+        for (int i = 0; i < 30; i++) d.Emit(Failure("10.1.1.1", "alice", i * 40 * Second)); // 7.5 per 5 minutes
+        Assert.Empty(sink.Events.OfType<PasswordGuessing>());
+    }
+
+    [Fact]
+    public void SuccessesDoNotCount()
+    {
+        var (d, sink) = Make();
+        for (int i = 0; i < 30; i++) d.Emit(Failure("10.1.1.1", "alice", i * Second, AuthOutcome.Success));
+        Assert.Empty(sink.Events.OfType<PasswordGuessing>());
+    }
+
+    [Fact]
+    public void OneClientTryingFiveUsernamesIsSpraying()
+    {
+        var (d, sink) = Make();
+        foreach (var (user, i) in new[] { "a", "b", "c", "d", "e" }.Select((u, i) => (u, i))) d.Emit(Failure("10.1.1.9", user, i * Second));
+        var alert = Assert.Single(sink.Events.OfType<PasswordGuessing>());
+        Assert.Equal(GuessingKind.Spraying, alert.Kind);
+        Assert.Equal(5, alert.DistinctUsernames);
+        Assert.Equal("10.1.1.9", alert.Client.AddressText);
+    }
+
+    [Fact]
+    public void ManyClientsAgainstOneAccountAreGuessingAgainstThatUsername()
+    {
+        var (d, sink) = Make();
+        for (int i = 0; i < 10; i++) d.Emit(Failure($"10.1.2.{i + 1}", "root", i * Second));
+        var alert = Assert.Single(sink.Events.OfType<PasswordGuessing>());
+        Assert.Equal("root", alert.Username);
+    }
+
+    [Fact]
+    public void ANewEpisodeAfterAQuietWindowAlertsAgain()
+    {
+        var (d, sink) = Make();
+        for (int i = 0; i < 10; i++) d.Emit(Failure("10.1.1.1", "alice", i * Second));
+        for (int i = 0; i < 10; i++) d.Emit(Failure("10.1.1.1", "alice", 3600 * Second + i * Second));
+        Assert.Equal(2, sink.Events.OfType<PasswordGuessing>().Count(g => g.Username is null));
+    }
+
+    [Fact]
+    public void TrackedClientsAreBounded()
+    {
+        var (d, sink) = Make(new GuessingThresholds { MaxTracked = 100 });
+        for (int i = 0; i < 10_000; i++) d.Emit(Failure($"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}", $"u{i}", i));
+        // Each client failed once: no alert; and the detector did not grow without bound (no exception, finished).
+        Assert.DoesNotContain(sink.Events.OfType<PasswordGuessing>(), g => g.Kind == GuessingKind.Spraying);
+        Assert.Equal(10_000, sink.Auths.Count);
+    }
+}
