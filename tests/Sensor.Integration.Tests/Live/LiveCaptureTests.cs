@@ -96,6 +96,27 @@ public sealed class LiveCaptureTests
     }
 
     [Fact]
+    public void MissingCapturePermissionIsOneClearSentenceAndExitCodeFour()
+    {
+        // The same build run as an unprivileged user (no CAP_NET_RAW), as a misconfigured unit would.
+        // Copied to a world-readable folder: the clone itself may sit under a private home directory.
+        var bin = Path.GetDirectoryName(RepoPaths.SensorExecutable)!;
+        var copy = Directory.CreateTempSubdirectory("sensor-unprivileged-").FullName;
+        try
+        {
+            foreach (var f in Directory.GetFiles(bin)) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+            ExternalProcess.RunToEnd("chmod", ["-R", "a+rX", copy], TimeSpan.FromSeconds(10));
+            File.SetUnixFileMode(Path.Combine(copy, "sensor"), (UnixFileMode)0b111_101_101);
+            var (code, stdout, stderr) = ExternalProcess.RunToEnd("runuser",
+                ["-u", "nobody", "--", Path.Combine(copy, "sensor"), "run", "--interface", "lo", "--events", "-"], TimeSpan.FromSeconds(60));
+            Assert.Equal(4, code);
+            Assert.Equal("", stdout);
+            Assert.StartsWith("sensor: permission denied opening 'lo': capturing needs CAP_NET_RAW", stderr.Trim());
+        }
+        finally { Directory.Delete(copy, true); }
+    }
+
+    [Fact]
     public void RunWithoutInterfaceIsAUsageError()
     {
         var run = SensorProcess.Run("run", "--events", "-");
