@@ -74,7 +74,9 @@ public sealed class InfluxMetricsWriter : IAsyncDisposable
                         backoff = TimeSpan.FromSeconds(1);
                         continue;
                     }
-                    if (draining) return; // shutting down with InfluxDB unreachable: the spool keeps them
+                    // Shutting down with InfluxDB unreachable: the spool keeps them (and the queue's
+                    // rest is added to it in DisposeAsync).
+                    if (draining || _stop.IsCancellationRequested) return;
                     await Delay(backoff);
                     backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
                     continue;

@@ -12,6 +12,7 @@ namespace Sensor.Outputs.Metrics;
 public sealed class PointSpool
 {
     private const long SegmentBytes = 1024 * 1024;
+    private static readonly Encoding NoBom = new UTF8Encoding(false);
     private readonly string _dir;
     private readonly long _maxBytes;
     private readonly MetricCounters _counters;
@@ -39,7 +40,7 @@ public sealed class PointSpool
             var current = segments.Length > 0 ? segments[^1] : null;
             if (current is null || new FileInfo(current).Length >= SegmentBytes)
                 current = Path.Combine(_dir, $"spool-{NextSequence(segments):D12}.lp");
-            File.AppendAllText(current, string.Join('\n', lines) + "\n", Encoding.UTF8);
+            File.AppendAllText(current, string.Join('\n', lines) + "\n", NoBom);
             _counters.PointsSpooled += lines.Count;
             EnforceLimit();
         }
