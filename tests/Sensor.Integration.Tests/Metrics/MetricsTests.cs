@@ -61,7 +61,13 @@ public sealed class MetricsTests
             var first = SensorProcess.Run("read", "--json", "--influx-url", vm.Url, "--spool-dir", spool, Pcap("third-party/pop3.pcap"));
             Assert.Equal(0, first.ExitCode);
             Assert.Contains("0 points written", first.StdErr);
-            Assert.NotEmpty(Directory.GetFiles(spool, "spool-*"));
+            var spooled = Directory.GetFiles(spool, "spool-*");
+            Assert.NotEmpty(spooled);
+            // Plain line protocol, one point a line, no byte-order mark: any InfluxDB /write accepts it as is.
+            var lines = File.ReadAllLines(spooled[0]);
+            Assert.Equal(3, lines.Length);
+            Assert.All(lines, l => Assert.StartsWith("mail_auth,", l, StringComparison.Ordinal));
+            Assert.Equal((byte)'m', File.ReadAllBytes(spooled[0])[0]);
 
             vm.Start();
             var second = SensorProcess.Run("read", "--json", "--influx-url", vm.Url, "--spool-dir", spool, Pcap("crafted/many-flows-interleaved.pcap"));
