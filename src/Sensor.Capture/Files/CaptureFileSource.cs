@@ -63,7 +63,7 @@ public static class CaptureFileSource
     /// struct pcap_pkthdr on 64-bit Linux: struct timeval (two longs), caplen, len. With nanosecond
     /// precision tv_usec holds nanoseconds.
     /// </summary>
-    private static void ReadHeader(IntPtr header, out long tsNs, out int capLen, out int wireLen)
+    internal static void ReadHeader(IntPtr header, out long tsNs, out int capLen, out int wireLen)
     {
         long sec = Marshal.ReadInt64(header);
         long frac = Marshal.ReadInt64(header, 8);

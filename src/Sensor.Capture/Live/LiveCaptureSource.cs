@@ -86,13 +86,9 @@ public sealed class LiveCaptureSource : IDisposable
             int rc = device.GetNextPacketPointers(ref header, ref data);
             if (rc == 1)
             {
-                long sec = Marshal.ReadInt64(header);
-                long frac = Marshal.ReadInt64(header, 8);
-                int capLen = Marshal.ReadInt32(header, 16);
-                int wireLen = Marshal.ReadInt32(header, 20);
+                CaptureFileSource.ReadHeader(header, out long ts, out int capLen, out int wireLen);
                 int n = Math.Min(capLen, frame.Length);
                 Marshal.Copy(data, frame, 0, n);
-                long ts = sec * 1_000_000_000L + frac;
                 onFrame(LinkType, frame, n, wireLen, ts);
                 // A busy link still needs the clock checked now and then for idle expiry.
                 if (ts - lastIdle > 1_000_000_000L) { lastIdle = ts; onIdle(ts); }
