@@ -10,7 +10,7 @@ public sealed class ExternalProcess : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
 
-    public ExternalProcess(string file, IEnumerable<string> args, string? workDir = null)
+    public ExternalProcess(string file, IEnumerable<string> args, string? workDir = null, IDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -20,6 +20,7 @@ public sealed class ExternalProcess : IDisposable
             WorkingDirectory = workDir ?? Environment.CurrentDirectory,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        if (environment is not null) foreach (var (k, v) in environment) psi.Environment[k] = v;
         _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_stdout) _stdout.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };

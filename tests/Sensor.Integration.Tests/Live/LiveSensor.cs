@@ -7,12 +7,14 @@ public sealed class LiveSensor : IDisposable
 {
     private readonly string _dir;
 
-    public LiveSensor(string iface, params string[] extraArgs)
+    public LiveSensor(string iface, params string[] extraArgs) : this(iface, null, extraArgs) { }
+
+    public LiveSensor(string iface, IDictionary<string, string>? environment, params string[] extraArgs)
     {
         _dir = Directory.CreateTempSubdirectory("sensor-live-").FullName;
         EventsPath = Path.Combine(_dir, "events.json");
         Process = new ExternalProcess(RepoPaths.SensorExecutable,
-            ["run", "--interface", iface, "--events", EventsPath, .. extraArgs]);
+            ["run", "--interface", iface, "--events", EventsPath, .. extraArgs], environment: environment);
         if (!Process.WaitForStdErr("capturing on", TimeSpan.FromSeconds(20)))
             throw new InvalidOperationException("sensor did not start: " + Process.StdErr);
     }

@@ -91,7 +91,14 @@ public sealed class MetricsTests
             var during = TestNetwork.RewriteToLoopback(Pcap("crafted/many-flows-interleaved.pcap"), work);
             using var vm = new VictoriaMetricsServer();
             using var net = new TestNetwork(tag);
-            using var sensor = new LiveSensor(net.Near, "--influx-url", vm.Url, "--spool-dir", Path.Combine(work, "spool"));
+            // Health points every second; every failed login a guessing episode (threshold 1), so the
+            // 10 failures of the second capture make 10 mail_bruteforce points.
+            var environment = new Dictionary<string, string>
+            {
+                ["SENSOR_Health__MetricsIntervalSeconds"] = "1",
+                ["SENSOR_Guessing__Failures"] = "1",
+            };
+            using var sensor = new LiveSensor(net.Near, environment, "--influx-url", vm.Url, "--spool-dir", Path.Combine(work, "spool"));
 
             net.Replay(before);
             Assert.Equal(1, vm.WaitForSum("mail_auth_count", 1, TimeSpan.FromSeconds(15)));
@@ -108,6 +115,10 @@ public sealed class MetricsTests
             Assert.Equal(0, sensor.Process.ExitCode);
             Assert.Equal(21, vm.Sum("mail_auth_count"));
             Assert.Equal(21, sensor.Events().Count(e => (string?)e["event_type"] == "auth"));
+            Assert.Equal(10, sensor.Events().Count(e => (string?)e["event_type"] == "bruteforce"));
+            Assert.Equal(10, vm.Sum("mail_bruteforce_failures"));
+            Assert.True(vm.Samples("sensor_health_events_written") > 0, "no sensor_health points");
+            Assert.True(vm.Sum("sensor_health_points_written") > 0);
         }
         finally { Directory.Delete(work, true); }
     }

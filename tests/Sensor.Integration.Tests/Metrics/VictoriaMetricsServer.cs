@@ -51,19 +51,24 @@ public sealed class VictoriaMetricsServer : IDisposable
     }
 
     /// <summary>The sum of all samples of a metric (InfluxDB field count=1 becomes metric mail_auth_count).</summary>
-    public long Sum(string metric, string? labelFilter = null)
+    public long Sum(string metric, string? labelFilter = null) => Export(metric, labelFilter).Sum;
+
+    /// <summary>How many samples a metric has.</summary>
+    public long Samples(string metric) => Export(metric, null).Count;
+
+    private (long Sum, long Count) Export(string metric, string? labelFilter)
     {
         _http.GetAsync(Url + "/internal/force_flush").Result.EnsureSuccessStatusCode();
         var selector = labelFilter is null ? $"{{__name__=\"{metric}\"}}" : $"{{__name__=\"{metric}\",{labelFilter}}}";
         var body = new FormUrlEncodedContent([new KeyValuePair<string, string>("match[]", selector)]);
         var text = _http.PostAsync(Url + "/api/v1/export", body).Result.Content.ReadAsStringAsync().Result;
-        long sum = 0;
+        long sum = 0, count = 0;
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             using var doc = JsonDocument.Parse(line);
-            foreach (var v in doc.RootElement.GetProperty("values").EnumerateArray()) sum += (long)v.GetDouble();
+            foreach (var v in doc.RootElement.GetProperty("values").EnumerateArray()) { sum += (long)v.GetDouble(); count++; }
         }
-        return sum;
+        return (sum, count);
     }
 
     /// <summary>Waits until the sum reaches <paramref name="expected"/> (or the timeout), then returns it.</summary>
