@@ -9,22 +9,32 @@ namespace Sensor.Core.Detection;
 /// </summary>
 internal sealed class FlowPrefix
 {
-    private readonly byte[] _bytes = new byte[MailFlowClassifier.MaxPrefixPerDirection * 2];
-    private readonly List<(StreamDirection Direction, int Offset, int Length, long Time)> _chunks = new(4);
-    private readonly int[] _perDirection = new int[2];
+    // Starts small and grows to the bound: most connections are classified on a greeting of a few
+    // dozen bytes, and tens of thousands of them may be opening at once.
+    private const int InitialCapacity = 256;
+    private byte[] _bytes = new byte[InitialCapacity];
+    private readonly List<(StreamDirection Direction, int Offset, int Length, long Time)> _chunks = new(2);
+    private int _clientBytes, _serverBytes;
     private int _length;
 
     /// <returns>How many bytes of <paramref name="data"/> were kept (fewer once the direction's budget is spent).</returns>
     public int Add(StreamDirection direction, ReadOnlySpan<byte> data, long time)
     {
-        int room = MailFlowClassifier.MaxPrefixPerDirection - _perDirection[(int)direction];
+        ref int used = ref direction == StreamDirection.ClientToServer ? ref _clientBytes : ref _serverBytes;
+        int room = MailFlowClassifier.MaxPrefixPerDirection - used;
         int n = Math.Min(room, data.Length);
         if (n > 0)
         {
+            if (_length + n > _bytes.Length)
+            {
+                var grown = new byte[Math.Min(Math.Max(_bytes.Length * 2, _length + n), MailFlowClassifier.MaxPrefixPerDirection * 2)];
+                _bytes.AsSpan(0, _length).CopyTo(grown);
+                _bytes = grown;
+            }
             data[..n].CopyTo(_bytes.AsSpan(_length));
             _chunks.Add((direction, _length, n, time));
             _length += n;
-            _perDirection[(int)direction] += n;
+            used += n;
         }
         return Math.Max(n, 0);
     }
@@ -74,6 +84,7 @@ internal sealed class FlowPrefix
 
     public void SwapDirections()
     {
+        (_clientBytes, _serverBytes) = (_serverBytes, _clientBytes);
         for (int i = 0; i < _chunks.Count; i++)
         {
             var c = _chunks[i];

@@ -23,7 +23,8 @@ public sealed class MailFlowClassifier : IStreamConsumer
     private readonly MailProtocolGuess _portHint;
     private MailSession? _session;
     private bool _released;
-    private FlowPrefix? _prefix = new();
+    // Created on the first payload byte: a SYN flood or an idle handshake costs no prefix buffer.
+    private FlowPrefix? _prefix;
 
     public MailFlowClassifier(TcpFlow flow, AnalysisContext context)
     {
@@ -48,7 +49,7 @@ public sealed class MailFlowClassifier : IStreamConsumer
         if (_session is not null) return _session.OnData(direction, data, timestampNs);
         if (_released) return false;
 
-        var prefix = _prefix!;
+        var prefix = _prefix ??= new FlowPrefix();
         int kept = prefix.Add(direction, data, timestampNs);
         bool full = kept < data.Length;
         var (guess, swap) = Classify(prefix, full);
