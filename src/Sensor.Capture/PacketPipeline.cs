@@ -28,11 +28,11 @@ public sealed class PacketPipeline
     public AnalysisContext Context { get; }
     public int FlowCount => _reassembler.FlowCount;
 
-    public void OnFrame(LinkLayers link, byte[] frame, int length, int wireLength, long timestampNs)
+    public void OnFrame(LinkLayers link, ReadOnlySpan<byte> frame, int wireLength, long timestampNs)
     {
         Counters.PacketsRead++;
         Counters.BytesRead += wireLength;
-        switch (FrameDecoder.Decode(link, frame.AsSpan(0, length), timestampNs, out var segment, out bool truncated))
+        switch (FrameDecoder.Decode(link, frame, timestampNs, out var segment, out bool truncated))
         {
             case DecodeResult.Tcp:
                 if (truncated) Counters.PacketsTruncatedBySnaplen++;

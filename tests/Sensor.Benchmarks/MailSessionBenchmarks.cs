@@ -137,7 +137,7 @@ public class MailSessionBenchmarks
     private readonly struct PipelineSink(PacketPipeline pipeline) : TcpConversation.IFrameSink
     {
         public void OnFrame(byte[] frame, long timestampNs) =>
-            pipeline.OnFrame(LinkLayers.Ethernet, frame, frame.Length, frame.Length, timestampNs);
+            pipeline.OnFrame(LinkLayers.Ethernet, frame, frame.Length, timestampNs);
     }
 
     /// <summary>Reads the fixed layout TcpConversation writes (Ethernet, 20-byte IPv4, 32-byte TCP) straight into a segment.</summary>

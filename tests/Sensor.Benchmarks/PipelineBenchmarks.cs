@@ -48,7 +48,7 @@ public class PipelineBenchmarks
         var pipeline = new PacketPipeline(_options, _limits, NullSink.Instance);
         var link = _link;
         foreach (var f in _frames)
-            pipeline.OnFrame(link, f.Data, f.Data.Length, f.WireLength, f.TimestampNs);
+            pipeline.OnFrame(link, f.Data, f.WireLength, f.TimestampNs);
         pipeline.Finish();
         return pipeline.Counters.AuthEvents;
     }

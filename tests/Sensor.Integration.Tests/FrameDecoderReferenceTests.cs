@@ -20,10 +20,11 @@ public sealed class FrameDecoderReferenceTests
         var reference = new PacketDecoder();
         int tcp = 0;
         var disagreements = new List<string>();
-        CaptureFileSource.Read(Path.Combine(RepoPaths.Pcaps, capture), (link, frame, length, wire, ts) =>
+        CaptureFileSource.Read(Path.Combine(RepoPaths.Pcaps, capture), (link, span, wire, ts) =>
         {
-            var ours = FrameDecoder.Decode(link, frame.AsSpan(0, length), ts, out var a, out _);
-            var theirs = reference.Decode(link, frame, length, ts, out var b, out _);
+            var frame = span.ToArray();
+            var ours = FrameDecoder.Decode(link, frame, ts, out var a, out _);
+            var theirs = reference.Decode(link, frame, frame.Length, ts, out var b, out _);
             if ((ours == DecodeResult.Tcp) != (theirs == DecodeResult.Tcp))
             {
                 disagreements.Add($"packet {tcp}: ours {ours}, PacketDotNet {theirs}");
@@ -45,7 +46,7 @@ public sealed class FrameDecoderReferenceTests
         var rng = new Random(20261128);
         var frames = new List<(LinkLayers Link, byte[] Bytes)>();
         foreach (var capture in new[] { "crafted/ipv6-ethernet.pcap", "crafted/link-qinq.pcap", "crafted/link-sll2.pcap", "crafted/link-null-bsd.pcap", "crafted/link-raw-ip.pcap", "third-party/pop3.pcap" })
-            CaptureFileSource.Read(Path.Combine(RepoPaths.Pcaps, capture), (link, f, n, _, _) => frames.Add((link, f[..n])), FrameDecoder.IsSupported);
+            CaptureFileSource.Read(Path.Combine(RepoPaths.Pcaps, capture), (link, f, _, _) => frames.Add((link, f.ToArray())), FrameDecoder.IsSupported);
         Assert.NotEmpty(frames);
         int decoded = 0;
         for (int i = 0; i < 50_000; i++)

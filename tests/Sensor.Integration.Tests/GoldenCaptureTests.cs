@@ -16,7 +16,7 @@ namespace Sensor.Integration.Tests;
 /// </summary>
 public sealed class GoldenCaptureTests
 {
-    private static List<string> CaptureList() =>
+    internal static List<string> CaptureList() =>
         Directory.EnumerateFiles(RepoPaths.Pcaps, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".pcap") || f.EndsWith(".pcapng"))
             .Select(f => Path.GetRelativePath(RepoPaths.Pcaps, f))

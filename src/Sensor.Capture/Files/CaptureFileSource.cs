@@ -6,18 +6,64 @@ using SharpPcap.LibPcap;
 namespace Sensor.Capture.Files;
 
 /// <summary>
-/// Reads pcap, nanosecond pcap and pcapng files through SharpPcap/libpcap. Packets come straight
-/// from libpcap's buffer into one reused array (no per-packet allocation here). A corrupt or
-/// truncated file ends with a message, after everything before the damage was handed on.
+/// Reads capture files: classic pcap (microsecond or nanosecond) with <see cref="PcapFileReader"/>,
+/// everything else (pcapng) through SharpPcap/libpcap. Frames are handed on as views of the
+/// reader's buffer (no per-packet allocation or copy). A corrupt or truncated file ends with a
+/// message, after everything before the damage was handed on.
 /// </summary>
 public static class CaptureFileSource
 {
     /// <summary>Largest frame accepted; libpcap's own maximum snapshot length.</summary>
-    public const int MaxFrame = 262_144;
+    public const int MaxFrame = PcapFileReader.MaxRecordLength;
 
-    public delegate void FrameHandler(LinkLayers link, byte[] frame, int length, int wireLength, long timestampNs);
+    /// <param name="frame">Valid only during the call.</param>
+    public delegate void FrameHandler(LinkLayers link, ReadOnlySpan<byte> frame, int wireLength, long timestampNs);
 
-    public static CaptureFileResult Read(string path, FrameHandler onFrame, Func<LinkLayers, bool> linkSupported)
+    public static CaptureFileResult Read(string path, FrameHandler onFrame, Func<LinkLayers, bool> linkSupported) =>
+        PcapFileReader.IsClassicPcap(path)
+            ? ReadClassicPcap(path, onFrame, linkSupported)
+            : ReadWithLibpcap(path, onFrame, linkSupported);
+
+    public static CaptureFileResult ReadClassicPcap(string path, FrameHandler onFrame, Func<LinkLayers, bool> linkSupported)
+    {
+        PcapFileReader reader;
+        try
+        {
+            reader = PcapFileReader.Open(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            return new CaptureFileResult(path, false, 0, e.Message, -1);
+        }
+        using (reader)
+        {
+            var link = reader.LinkType;
+            if (!linkSupported(link))
+                return new CaptureFileResult(path, false, 0, $"unsupported link type {(int)link} ({link})", (int)link);
+            while (true)
+            {
+                PcapReadStatus status;
+                ReadOnlySpan<byte> frame;
+                int wireLength;
+                long ts;
+                try
+                {
+                    status = reader.Next(out frame, out wireLength, out ts);
+                }
+                catch (IOException e)
+                {
+                    // A read error of the file itself; the output's own errors pass through to the caller.
+                    return new CaptureFileResult(path, true, reader.Packets, e.Message, (int)link);
+                }
+                if (status != PcapReadStatus.Packet)
+                    return new CaptureFileResult(path, true, reader.Packets, reader.Error, (int)link);
+                onFrame(link, frame, wireLength, ts);
+            }
+        }
+    }
+
+    /// <summary>Any format libpcap reads; also the reference <see cref="PcapFileReader"/> is tested against.</summary>
+    public static unsafe CaptureFileResult ReadWithLibpcap(string path, FrameHandler onFrame, Func<LinkLayers, bool> linkSupported)
     {
         CaptureFileReaderDevice device;
         try
@@ -37,7 +83,6 @@ public static class CaptureFileSource
             if (!linkSupported(link))
                 return new CaptureFileResult(path, false, 0, $"unsupported link type {(int)link} ({link})", (int)link);
 
-            var frame = new byte[MaxFrame];
             long packets = 0;
             IntPtr header = IntPtr.Zero, data = IntPtr.Zero;
             while (true)
@@ -46,10 +91,8 @@ public static class CaptureFileSource
                 if (rc == 1)
                 {
                     ReadHeader(header, out long tsNs, out int capLen, out int wireLen);
-                    int n = Math.Min(capLen, MaxFrame);
-                    Marshal.Copy(data, frame, 0, n);
                     packets++;
-                    onFrame(link, frame, n, wireLen, tsNs);
+                    onFrame(link, new ReadOnlySpan<byte>((void*)data, Math.Min(capLen, MaxFrame)), wireLen, tsNs);
                     continue;
                 }
                 if (rc == -2) return new CaptureFileResult(path, true, packets, null, (int)link); // end of file
@@ -68,7 +111,7 @@ public static class CaptureFileSource
         long sec = Marshal.ReadInt64(header);
         long frac = Marshal.ReadInt64(header, 8);
         capLen = Marshal.ReadInt32(header, 16);
-        wireLen = Marshal.ReadInt32(header, 20);
+        wireLen = (int)Math.Min((uint)Marshal.ReadInt32(header, 20), int.MaxValue); // u_int: a corrupt value must not go negative
         tsNs = sec * 1_000_000_000L + frac;
     }
 

@@ -75,10 +75,9 @@ public sealed class LiveCaptureSource : IDisposable
     /// Reads until <paramref name="stop"/> is cancelled or the device fails. <paramref name="onIdle"/>
     /// gets the wall clock (ns) whenever a read times out.
     /// </summary>
-    public void Run(CaptureFileSource.FrameHandler onFrame, Action<long> onIdle, CancellationToken stop)
+    public unsafe void Run(CaptureFileSource.FrameHandler onFrame, Action<long> onIdle, CancellationToken stop)
     {
         var device = _device ?? throw new InvalidOperationException("Open first");
-        var frame = new byte[CaptureFileSource.MaxFrame];
         IntPtr header = IntPtr.Zero, data = IntPtr.Zero;
         long lastIdle = 0;
         while (!stop.IsCancellationRequested)
@@ -87,9 +86,8 @@ public sealed class LiveCaptureSource : IDisposable
             if (rc == 1)
             {
                 CaptureFileSource.ReadHeader(header, out long ts, out int capLen, out int wireLen);
-                int n = Math.Min(capLen, frame.Length);
-                Marshal.Copy(data, frame, 0, n);
-                onFrame(LinkType, frame, n, wireLen, ts);
+                // A view of libpcap's buffer: valid until the next read, which is all the pipeline needs.
+                onFrame(LinkType, new ReadOnlySpan<byte>((void*)data, Math.Min(capLen, CaptureFileSource.MaxFrame)), wireLen, ts);
                 // A busy link still needs the clock checked now and then for idle expiry.
                 if (ts - lastIdle > 1_000_000_000L) { lastIdle = ts; onIdle(ts); }
                 continue;
