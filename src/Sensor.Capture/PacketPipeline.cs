@@ -1,5 +1,6 @@
 using PacketDotNet;
 using Sensor.Capture.Decoding;
+using Sensor.Capture.Parallel;
 using Sensor.Core.Detection;
 using Sensor.Core.Events;
 using Sensor.Core.Health;
@@ -10,29 +11,70 @@ namespace Sensor.Capture;
 
 /// <summary>
 /// The whole path from a captured frame to events: decode, reassemble, detect, analyze.
-/// The same for files and live capture.
+/// The same for files and live capture, and for each worker of a parallel file read.
 /// </summary>
 public sealed class PacketPipeline
 {
     private readonly TcpReassembler _reassembler;
+    private readonly FlowShard _shard;
+    private readonly ServerPostureTracker? _postures;
 
+    /// <summary>A pipeline that analyses every connection; server postures are tracked and stamped here.</summary>
     public PacketPipeline(AnalysisOptions options, ReassemblyLimits limits, IEventSink sink)
+        : this(options, limits, FlowShard.Whole, postures: new ServerPostureTracker(sink))
     {
-        Counters = new SensorCounters();
-        Context = new AnalysisContext(options, sink, Counters);
-        _reassembler = new TcpReassembler(new MailConsumerFactory(Context), limits, Counters,
-            options.ImapPorts.Concat(options.Pop3Ports));
     }
+
+    private PacketPipeline(AnalysisOptions options, ReassemblyLimits limits, FlowShard shard,
+        ServerPostureTracker? postures = null, IEventSink? rawSink = null)
+    {
+        _shard = shard;
+        _postures = postures;
+        Counters = new SensorCounters();
+        Context = new AnalysisContext(options, (IEventSink?)postures ?? rawSink!, Counters);
+        _reassembler = new TcpReassembler(new MailConsumerFactory(Context), limits, Counters,
+            options.ImapPorts.Concat(options.Pop3Ports), Position);
+    }
+
+    /// <summary>
+    /// One worker of a parallel analysis: sees every frame (so its clock and housekeeping match a
+    /// single-threaded run exactly) but analyses only the connections of <paramref name="shard"/>.
+    /// Its events reach <paramref name="sink"/> without server-posture stamping, which happens after
+    /// the workers' events are merged back into capture order.
+    /// </summary>
+    public static PacketPipeline ForShard(AnalysisOptions options, ReassemblyLimits limits, IEventSink sink, FlowShard shard) =>
+        new(options, limits, shard, rawSink: sink);
 
     public SensorCounters Counters { get; }
     public AnalysisContext Context { get; }
+    /// <summary>Where the analysis stands: which packet, for ordering events across workers.</summary>
+    public InputPosition Position { get; } = new();
+    /// <summary>What was learned about each server (null for a shard: its merge keeps them).</summary>
+    public ServerPostureTable? Servers => _postures?.Servers;
     public int FlowCount => _reassembler.FlowCount;
 
     public void OnFrame(LinkLayers link, ReadOnlySpan<byte> frame, int wireLength, long timestampNs)
     {
+        Position.Packet++;
+        var result = FrameDecoder.Decode(link, frame, timestampNs, out var segment, out bool truncated);
+        if (result == DecodeResult.Tcp)
+        {
+            if (!_shard.Owns(segment))
+            {
+                // Another worker's connection: only its time matters here (idle expiry runs on every
+                // packet's time in a single-threaded run, so it must here too).
+                _reassembler.AdvanceTime(segment.TimestampNs);
+                return;
+            }
+        }
+        else if (!_shard.OwnsNonTcp)
+        {
+            return;
+        }
+
         Counters.PacketsRead++;
         Counters.BytesRead += wireLength;
-        switch (FrameDecoder.Decode(link, frame, timestampNs, out var segment, out bool truncated))
+        switch (result)
         {
             case DecodeResult.Tcp:
                 if (truncated) Counters.PacketsTruncatedBySnaplen++;
@@ -48,5 +90,9 @@ public sealed class PacketPipeline
     public void AdvanceTime(long timestampNs) => _reassembler.AdvanceTime(timestampNs);
 
     /// <summary>End of input: close every connection so pending logins are reported with outcome unknown.</summary>
-    public void Finish() => _reassembler.CloseAll();
+    public void Finish()
+    {
+        Position.Packet++; // past the last packet: end-of-input closes sort after everything else
+        _reassembler.CloseAll();
+    }
 }

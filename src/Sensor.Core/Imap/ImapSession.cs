@@ -288,8 +288,7 @@ public sealed class ImapSession : MailSession
                 ImapGrammar.ReadCapabilityCode(rest, ref _capabilities);
             else
                 return;
-            if (_capabilities.Seen) RecordStartTlsOffer(_capabilities.StartTls);
-            if (_capabilities.LoginDisabled && Posture is { } p) p.LoginDisabled = true;
+            if (_capabilities.Seen) RecordCapabilities(_capabilities.StartTls, _capabilities.LoginDisabled);
             return;
         }
 

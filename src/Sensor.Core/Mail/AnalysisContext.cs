@@ -3,7 +3,7 @@ using Sensor.Core.Health;
 
 namespace Sensor.Core.Mail;
 
-/// <summary>What every analyzer of one pipeline shares: options, the event sink, counters, server postures.</summary>
+/// <summary>What every analyzer of one pipeline shares: options, the event sink, counters.</summary>
 public sealed class AnalysisContext
 {
     public AnalysisContext(AnalysisOptions options, IEventSink sink, SensorCounters counters)
@@ -16,5 +16,4 @@ public sealed class AnalysisContext
     public AnalysisOptions Options { get; }
     public IEventSink Sink { get; }
     public SensorCounters Counters { get; }
-    public ServerPostureTable Servers { get; } = new();
 }

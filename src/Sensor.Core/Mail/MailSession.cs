@@ -29,18 +29,28 @@ public abstract class MailSession
     /// <summary>Settle what is still waiting for an answer: outcome unknown.</summary>
     public abstract void OnClose(long timestampNs);
 
-    protected ServerPosture? Posture => Context.Servers.Get(Flow.Server, Protocol);
+    private bool _capabilitiesReported, _reportedStartTls, _reportedLoginDisabled;
 
-    protected void RecordStartTlsOffer(bool offered)
+    /// <summary>A capability list was read: tell the posture tracker, once per change on this connection.</summary>
+    protected void RecordCapabilities(bool offersStartTls, bool loginDisabled)
     {
-        if (Posture is { } p && (p.OffersStartTls != true || offered)) p.OffersStartTls = offered;
+        if (_capabilitiesReported && _reportedStartTls == offersStartTls && _reportedLoginDisabled == loginDisabled) return;
+        (_capabilitiesReported, _reportedStartTls, _reportedLoginDisabled) = (true, offersStartTls, loginDisabled);
+        Context.Sink.Emit(new ServerCapabilities
+        {
+            TimestampNs = Flow.LastNs,
+            FlowId = Flow.FlowId,
+            Client = Flow.Client,
+            Server = Flow.Server,
+            Protocol = Protocol,
+            OffersStartTls = offersStartTls,
+            LoginDisabled = loginDisabled,
+        });
     }
 
     protected void EmitAuth(long timestampNs, string mechanism, string? username, string? secret,
         CredentialExposure exposure, AuthOutcome outcome)
     {
-        var posture = Posture;
-        if (posture is not null && exposure == CredentialExposure.Cleartext) posture.CleartextLogins++;
         Context.Counters.AuthEvents++;
         Context.Sink.Emit(new AuthAttempt
         {
@@ -54,7 +64,7 @@ public abstract class MailSession
             Secret = Reveal ? secret : null,
             Exposure = exposure,
             Outcome = outcome,
-            ServerOffersStartTls = posture?.OffersStartTls,
+            // ServerOffersStartTls is stamped by the ServerPostureTracker, which sees every connection.
         });
     }
 
@@ -75,11 +85,7 @@ public abstract class MailSession
 
     protected void EmitStartTls(long timestampNs, AuthOutcome outcome)
     {
-        if (outcome == AuthOutcome.Success)
-        {
-            Context.Counters.TlsUpgrades++;
-            if (Posture is { } p) { p.StartTlsUpgrades++; p.OffersStartTls = true; }
-        }
+        if (outcome == AuthOutcome.Success) Context.Counters.TlsUpgrades++;
         Context.Counters.StartTlsEvents++;
         Context.Sink.Emit(new StartTlsUpgrade
         {

@@ -141,7 +141,7 @@ public sealed class Pop3Session : MailSession
             if (line.Length == 1 && line[0] == (byte)'.')
             {
                 _inMultiLine = false;
-                if (_readingCapa) { _readingCapa = false; RecordStartTlsOffer(_capaOffersStls); }
+                if (_readingCapa) { _readingCapa = false; RecordCapabilities(_capaOffersStls, loginDisabled: false); }
             }
             else if (_readingCapa && AsciiText.EqualsIgnoreCase(AsciiText.TrimSpaces(line), "STLS"u8))
             {

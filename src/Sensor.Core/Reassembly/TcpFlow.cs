@@ -20,6 +20,8 @@ public sealed class TcpFlow
     public FlowKey Key { get; }
     public long StartNs { get; }
     public long LastNs { get; internal set; }
+    /// <summary>Ordinal of the packet that last touched this connection (<see cref="InputPosition.Packet"/>).</summary>
+    internal long LastPacket { get; set; }
 
     /// <summary>True when a SYN told us who opened the connection; content may not override it then.</summary>
     public bool RolesFromHandshake { get; }

@@ -31,11 +31,13 @@ public sealed class TcpReassembler
     private readonly bool[] _serverPorts = new bool[65536];
     private readonly long _idleNs;
     private readonly long _handshakeNs;
+    private readonly InputPosition _position;
     private long _now;
 
     public TcpReassembler(IStreamConsumerFactory factory, ReassemblyLimits limits, SensorCounters counters,
-        IEnumerable<ushort> wellKnownServerPorts)
+        IEnumerable<ushort> wellKnownServerPorts, InputPosition? position = null)
     {
+        _position = position ?? new InputPosition();
         _factory = factory;
         _limits = limits;
         _counters = counters;
@@ -69,6 +71,7 @@ public sealed class TcpReassembler
         else
         {
             flow.LastNs = _now;
+            flow.LastPacket = _position.Packet;
             flow.List!.MoveToEnd(flow);
         }
 
@@ -135,8 +138,16 @@ public sealed class TcpReassembler
     /// <summary>End of input: every flow is closed, its holes reported and pending logins settled.</summary>
     public void CloseAll()
     {
-        while (_handshakeOnly.Head is { } h) CloseFlow(h, FlowCloseReason.EndOfInput);
-        while (_established.Head is { } e) CloseFlow(e, FlowCloseReason.EndOfInput);
+        while (_handshakeOnly.Head is { } h) CloseRanked(h, established: false, FlowCloseReason.EndOfInput);
+        while (_established.Head is { } e) CloseRanked(e, established: true, FlowCloseReason.EndOfInput);
+        _position.Rank = InputPosition.PacketPhase;
+    }
+
+    /// <summary>A housekeeping close: its events are ranked by the connection's place in the close order.</summary>
+    private void CloseRanked(TcpFlow flow, bool established, FlowCloseReason reason)
+    {
+        _position.Rank = InputPosition.CloseRank(established, flow.LastPacket);
+        CloseFlow(flow, reason);
     }
 
     private TcpFlow OpenFlow(FlowKey key, in TcpSegment seg)
@@ -162,7 +173,7 @@ public sealed class TcpReassembler
             senderIsClient = seg.Destination.Port <= seg.Source.Port;
 
         bool senderIsLow = seg.Source == key.Low;
-        var flow = new TcpFlow(key, clientIsLow: senderIsClient == senderIsLow, fromHandshake, _now);
+        var flow = new TcpFlow(key, clientIsLow: senderIsClient == senderIsLow, fromHandshake, _now) { LastPacket = _position.Packet };
         _flows.Add(key, flow);
         _handshakeOnly.AddLast(flow);
         _counters.FlowsCreated++;
@@ -290,13 +301,14 @@ public sealed class TcpReassembler
         while (_handshakeOnly.Head is { } h && now - h.LastNs > _handshakeNs)
         {
             _counters.FlowsExpired++;
-            CloseFlow(h, FlowCloseReason.IdleTimeout);
+            CloseRanked(h, established: false, FlowCloseReason.IdleTimeout);
         }
         while (_established.Head is { } e && now - e.LastNs > _idleNs)
         {
             _counters.FlowsExpired++;
-            CloseFlow(e, FlowCloseReason.IdleTimeout);
+            CloseRanked(e, established: true, FlowCloseReason.IdleTimeout);
         }
+        _position.Rank = InputPosition.PacketPhase;
     }
 
     /// <summary>The FIN's sequence number tells how many bytes the direction carried: a lost last segment is a gap too.</summary>

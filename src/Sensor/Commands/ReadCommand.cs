@@ -91,7 +91,7 @@ public static class ReadCommand
                 writer.CaptureFile = path;
                 var result = CaptureFileSource.Read(path, pipeline.OnFrame, FrameDecoder.IsSupported);
                 pipeline.Finish();
-                summary.AddPipeline(pipeline.Counters, pipeline.Context.Servers);
+                summary.AddPipeline(pipeline.Counters, pipeline.Servers!);
                 summary.AddFile(path, result.Read, result.Error);
                 if (result.Read) read++;
                 if (result.Error is not null)

@@ -11,7 +11,7 @@ public sealed class MailHarness
     public MailHarness(AnalysisOptions? options = null, ReassemblyLimits? limits = null)
     {
         Options = options ?? new AnalysisOptions();
-        Context = new AnalysisContext(Options, Sink, Counters);
+        Context = new AnalysisContext(Options, new ServerPostureTracker(Sink), Counters);
         Reassembler = new TcpReassembler(new MailConsumerFactory(Context), limits ?? new ReassemblyLimits(), Counters,
             Options.ImapPorts.Concat(Options.Pop3Ports));
     }
