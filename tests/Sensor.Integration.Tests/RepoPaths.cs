@@ -18,6 +18,16 @@ public static class RepoPaths
         }
     }
 
+    /// <summary>The capture generator (tests/Sensor.CaptureGenerator) of the same configuration.</summary>
+    public static string CaptureGenerator
+    {
+        get
+        {
+            var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+            return Path.Combine(Root, "tests", "Sensor.CaptureGenerator", "bin", config, "net10.0", "capture-gen");
+        }
+    }
+
     private static string FindRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

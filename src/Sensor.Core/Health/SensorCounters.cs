@@ -51,6 +51,17 @@ public sealed class SensorCounters
     public long AuthEvents;
     public long StartTlsEvents;
 
+    /// <summary>
+    /// Adds another instance's counts (the workers of one parallel read). Their buffers were held at
+    /// the same time, so the peaks add up too: an upper bound of the combined peak.
+    /// </summary>
+    public void Add(SensorCounters other)
+    {
+        foreach (var f in typeof(SensorCounters).GetFields())
+            if (f.FieldType == typeof(long))
+                f.SetValue(this, (long)f.GetValue(this)! + (long)f.GetValue(other)!);
+    }
+
     public void AddBuffered(long delta)
     {
         BytesBufferedNow += delta;

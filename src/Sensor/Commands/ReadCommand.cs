@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sensor.Capture;
 using Sensor.Capture.Decoding;
 using Sensor.Capture.Files;
+using Sensor.Capture.Parallel;
 using Sensor.Core.Mail;
 using Sensor.Core.Reassembly;
 using Sensor.Core.Events;
@@ -30,6 +31,15 @@ public static class ReadCommand
         var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket (default mail_sensor)." };
         var sensorName = new Option<string?>("--sensor-name") { Description = "The `sensor` tag on metrics (default: host name)." };
         var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
+        var threads = new Option<int?>("--threads", "-j")
+        {
+            Description = $"Worker threads per classic pcap file (default: the cores, at most 8; here {ParallelFileAnalysis.DefaultWorkers}). " +
+                          "Output is identical for any count; 1 reads on one thread.",
+        };
+        threads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1 or > 64) r.AddError("--threads must be between 1 and 64");
+        });
         var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Capture files (pcap, pcapng) or folders of them." };
         // An unknown option would otherwise be taken for a PATH: make it the usage error it is.
         paths.Validators.Add(r =>
@@ -40,7 +50,7 @@ public static class ReadCommand
         });
         var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
         {
-            json, reveal, noSummary, influxUrl, influxToken, influxOrg, influxBucket, sensorName, spoolDir, paths,
+            json, reveal, noSummary, threads, influxUrl, influxToken, influxOrg, influxBucket, sensorName, spoolDir, paths,
         };
         command.SetAction(parse =>
         {
@@ -55,12 +65,13 @@ public static class ReadCommand
                 SensorName = parse.GetValue(sensorName) ?? Environment.GetEnvironmentVariable("SENSOR_Name") ?? defaults.SensorName,
                 SpoolDirectory = parse.GetValue(spoolDir) ?? Env("SpoolDirectory") ?? defaults.SpoolDirectory,
             };
-            return Run(parse.GetValue(paths)!, parse.GetValue(json), parse.GetValue(reveal), parse.GetValue(noSummary), influx);
+            return Run(parse.GetValue(paths)!, parse.GetValue(json), parse.GetValue(reveal), parse.GetValue(noSummary), influx,
+                parse.GetValue(threads) ?? ParallelFileAnalysis.DefaultWorkers);
         });
         return command;
     }
 
-    public static int Run(string[] paths, bool json, bool reveal, bool noSummary, InfluxSettings influx)
+    public static int Run(string[] paths, bool json, bool reveal, bool noSummary, InfluxSettings influx, int threads = 1)
     {
         if (reveal) Log.Warning("--reveal-secrets: passwords and tokens will be written in clear to the output");
 
@@ -87,11 +98,21 @@ public static class ReadCommand
                     summary.AddFile(path, false, problem);
                     continue;
                 }
-                var pipeline = new PacketPipeline(options, limits, sink);
                 writer.CaptureFile = path;
-                var result = CaptureFileSource.Read(path, pipeline.OnFrame, FrameDecoder.IsSupported);
-                pipeline.Finish();
-                summary.AddPipeline(pipeline.Counters, pipeline.Servers!);
+                CaptureFileResult result;
+                if (threads > 1 && PcapFileReader.IsClassicPcap(path))
+                {
+                    var outcome = ParallelFileAnalysis.Run(path, threads, options, limits, sink, FrameDecoder.IsSupported);
+                    result = outcome.Result;
+                    summary.AddPipeline(outcome.Counters, outcome.Servers);
+                }
+                else
+                {
+                    var pipeline = new PacketPipeline(options, limits, sink);
+                    result = CaptureFileSource.Read(path, pipeline.OnFrame, FrameDecoder.IsSupported);
+                    pipeline.Finish();
+                    summary.AddPipeline(pipeline.Counters, pipeline.Servers!);
+                }
                 summary.AddFile(path, result.Read, result.Error);
                 if (result.Read) read++;
                 if (result.Error is not null)
