@@ -104,7 +104,9 @@ count_sensor() { grep -c '"event_type":"auth"' "$1" || true; }
 count_dsniff() { grep -cE '^(username \[|LOGIN )' "$1" || true; }
 count_none() { echo "-"; }
 
-run_tool sensor count_sensor "$SENSOR" read --json --no-summary "$CAPTURE"
+THREADS=$(( $(nproc) < 8 ? $(nproc) : 8 ))   # the sensor's default: every core, at most 8
+run_tool sensor count_sensor "$SENSOR" read --json --no-summary --threads "$THREADS" "$CAPTURE"
+run_tool sensor-1t count_sensor "$SENSOR" read --json --no-summary --threads 1 "$CAPTURE"
 run_tool dsniff count_dsniff "$DSNIFF" -n -p "$CAPTURE"
 run_tool tcpdump count_none "$TCPDUMP" -r "$CAPTURE" -w /dev/null
 
@@ -119,21 +121,24 @@ echo "sensor: commit $commit, .NET SDK $(dotnet --version 2>/dev/null || echo ?)
 echo "capture: $CAPTURE"
 echo "         $SESSIONS sessions, seed $SEED, $PACKETS packets, $(awk -v b="$FILE_BYTES" 'BEGIN {printf "%.1f", b / 1e6}') MB; median of $REPEATS runs after one untimed warm-up run each"
 echo
-printf '%-8s %10s %9s %12s %9s %13s %13s %16s\n' tool "wall s" "cpu s" packets/s MB/s "peak RSS MB" "logins found" "expected logins"
-for tool in sensor dsniff tcpdump; do
+printf '%-10s %10s %9s %12s %9s %13s %13s %16s\n' tool "wall s" "cpu s" packets/s MB/s "peak RSS MB" "logins found" "expected logins"
+for tool in sensor sensor-1t dsniff tcpdump; do
   read -r wall cpu rss logins <"$WORK/$tool"
   awk -v t="$tool" -v w="$wall" -v c="$cpu" -v r="$rss" -v l="$logins" -v p="$PACKETS" -v b="$FILE_BYTES" -v e="$EXP_LOGINS" 'BEGIN {
     if (t == "tcpdump") e = "-";
-    printf "%-8s %10.2f %9.2f %12.0f %9.1f %13.1f %13s %16s\n", t, w, c, (w > 0 ? p / w : 0), (w > 0 ? b / 1e6 / w : 0), r / 1024, l, e }'
+    printf "%-10s %10.2f %9.2f %12.0f %9.1f %13.1f %13s %16s\n", t, w, c, (w > 0 ? p / w : 0), (w > 0 ? b / 1e6 / w : 0), r / 1024, l, e }'
 done
 read -r s_wall _ <"$WORK/sensor"
+read -r s1_wall _ <"$WORK/sensor-1t"
 read -r d_wall _ <"$WORK/dsniff"
 read -r t_wall _ <"$WORK/tcpdump"
 echo
-awk -v s="$s_wall" -v d="$d_wall" -v t="$t_wall" 'BEGIN {
+awk -v s="$s_wall" -v s1="$s1_wall" -v d="$d_wall" -v t="$t_wall" -v n="$THREADS" 'BEGIN {
+  printf "speed-up of %d workers over 1:  %.2fx\n", n, (s > 0 ? s1 / s : 0)
   printf "wall time ratio sensor/dsniff:  %.2f\n", (d > 0 ? s / d : 0)
   printf "wall time ratio sensor/tcpdump: %.2f\n", (t > 0 ? s / t : 0) }'
 echo
+echo "sensor: $THREADS worker threads (its default here); sensor-1t: --threads 1 (same events, same order)."
 echo "wall s: median elapsed; cpu s: median user+sys (above wall means more than one core was busy);"
 echo "MB/s: capture file size (10^6 bytes) / wall; packets: from ${EXPECTED##*/}."
 echo "dsniff (-n -p, its default port table) reports no outcomes (success/failure) and counts only lines"
