@@ -16,12 +16,9 @@ internal enum Pop3CommandKind : byte
     Stls,
 }
 
-/// <summary>A command awaiting its status line; POP3 answers strictly in order (RFC 2449 §6.6).</summary>
-internal sealed class Pop3PendingCommand
-{
-    public required Pop3CommandKind Kind { get; init; }
-    public long TimestampNs { get; set; }
-    public string? Username { get; init; }
-    public string? Secret { get; init; }
-    public SaslExchange? Sasl { get; init; }
-}
+/// <summary>
+/// A command awaiting its status line; POP3 answers strictly in order (RFC 2449 §6.6). A value in
+/// the session's queue: a mailbox download of thousands of RETR commands allocates nothing per command.
+/// </summary>
+internal readonly record struct Pop3PendingCommand(
+    Pop3CommandKind Kind, long TimestampNs, string? Username = null, string? Secret = null, SaslExchange? Sasl = null);

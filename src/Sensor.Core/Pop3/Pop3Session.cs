@@ -19,7 +19,9 @@ public sealed class Pop3Session : MailSession
     private readonly LineAssembler _serverLines;
     private readonly Queue<Pop3PendingCommand> _pending = new(4);
     private string? _user;                       // the last USER argument on this connection
-    private Pop3PendingCommand? _authenticating; // AUTH in progress: client lines are SASL responses
+    private SaslExchange? _authenticating;        // AUTH in progress: client lines are SASL responses
+    private SaslExchange? _lastSasl;              // the latest AUTH's exchange, even once cancelled
+    private long _lastSaslLineNs;                 // when its client last answered: the attempt's time
     private bool _greetingSeen;
     private bool _inMultiLine;
     private bool _readingCapa;
@@ -62,9 +64,9 @@ public sealed class Pop3Session : MailSession
     {
         if (_authenticating is { } auth)
         {
-            auth.Sasl!.AddClientLine(line);
-            auth.TimestampNs = t;
-            if (auth.Sasl.Cancelled) _authenticating = null;
+            auth.AddClientLine(line);
+            _lastSaslLineNs = t;
+            if (auth.Cancelled) _authenticating = null;
             return;
         }
         if (line.IsEmpty) return;
@@ -80,26 +82,19 @@ public sealed class Pop3Session : MailSession
         if (Is(keyword, "USER"u8))
         {
             _user = AsciiText.Decode(args);
-            command = new Pop3PendingCommand { Kind = Pop3CommandKind.User, TimestampNs = t };
+            command = new Pop3PendingCommand(Pop3CommandKind.User, t);
         }
         else if (Is(keyword, "PASS"u8))
         {
             // The whole rest of the line is the password: servers accept spaces in it (RFC 1939 §7).
-            command = new Pop3PendingCommand
-            {
-                Kind = Pop3CommandKind.Pass, TimestampNs = t, Username = _user,
-                Secret = Reveal ? AsciiText.Decode(args) : null,
-            };
+            command = new Pop3PendingCommand(Pop3CommandKind.Pass, t, _user, Reveal ? AsciiText.Decode(args) : null);
         }
         else if (Is(keyword, "APOP"u8))
         {
             // APOP name digest (RFC 1939 §7): an MD5 over the greeting's timestamp and the secret.
             var name = AsciiText.NextWord(ref args);
-            command = new Pop3PendingCommand
-            {
-                Kind = Pop3CommandKind.Apop, TimestampNs = t, Username = AsciiText.Decode(name),
-                Secret = Reveal ? AsciiText.Decode(AsciiText.TrimSpaces(args)) : null,
-            };
+            command = new Pop3PendingCommand(Pop3CommandKind.Apop, t, AsciiText.Decode(name),
+                Reveal ? AsciiText.Decode(AsciiText.TrimSpaces(args)) : null);
         }
         else if (Is(keyword, "AUTH"u8))
         {
@@ -107,24 +102,25 @@ public sealed class Pop3Session : MailSession
             if (mechanism.IsEmpty)
             {
                 // Bare AUTH lists mechanisms in a multi-line +OK on servers that support it.
-                command = new Pop3PendingCommand { Kind = Pop3CommandKind.MultiLine, TimestampNs = t };
+                command = new Pop3PendingCommand(Pop3CommandKind.MultiLine, t);
             }
             else
             {
                 var sasl = new SaslExchange(AsciiText.ToUpperString(mechanism));
                 var initial = AsciiText.TrimSpaces(args);
                 if (!initial.IsEmpty) sasl.AddClientLine(initial); // initial-response (RFC 5034 §4)
-                command = new Pop3PendingCommand { Kind = Pop3CommandKind.Auth, TimestampNs = t, Sasl = sasl };
-                _authenticating = command;
+                command = new Pop3PendingCommand(Pop3CommandKind.Auth, t, Sasl: sasl);
+                _authenticating = _lastSasl = sasl;
+                _lastSaslLineNs = t;
             }
         }
-        else if (Is(keyword, "CAPA"u8)) command = new Pop3PendingCommand { Kind = Pop3CommandKind.Capa, TimestampNs = t };
-        else if (Is(keyword, "STLS"u8)) command = new Pop3PendingCommand { Kind = Pop3CommandKind.Stls, TimestampNs = t };
+        else if (Is(keyword, "CAPA"u8)) command = new Pop3PendingCommand(Pop3CommandKind.Capa, t);
+        else if (Is(keyword, "STLS"u8)) command = new Pop3PendingCommand(Pop3CommandKind.Stls, t);
         else if (Is(keyword, "RETR"u8) || Is(keyword, "TOP"u8)
                  || ((Is(keyword, "LIST"u8) || Is(keyword, "UIDL"u8)) && AsciiText.TrimSpaces(args).IsEmpty))
-            command = new Pop3PendingCommand { Kind = Pop3CommandKind.MultiLine, TimestampNs = t };
+            command = new Pop3PendingCommand(Pop3CommandKind.MultiLine, t);
         else
-            command = new Pop3PendingCommand { Kind = Pop3CommandKind.SingleLine, TimestampNs = t };
+            command = new Pop3PendingCommand(Pop3CommandKind.SingleLine, t);
 
         if (_pending.Count >= Context.Options.MaxPendingCommands)
         {
@@ -156,7 +152,7 @@ public sealed class Pop3Session : MailSession
         {
             if (line[0..Math.Min(1, line.Length)].SequenceEqual("+"u8) && _authenticating is { } auth)
             {
-                auth.Sasl!.AddServerChallenge(line[1..]); // "+ " base64 challenge (RFC 5034 §4)
+                auth.AddServerChallenge(line[1..]); // "+ " base64 challenge (RFC 5034 §4)
                 return;
             }
             if (!line.IsEmpty) Context.Counters.MalformedLines++;
@@ -198,8 +194,8 @@ public sealed class Pop3Session : MailSession
                 EmitAuth(p.TimestampNs, "APOP", p.Username, p.Secret, CredentialExposure.Hashed, outcome);
                 break;
             case Pop3CommandKind.Auth:
-                if (_authenticating == p) _authenticating = null;
-                EmitSaslAuth(p.TimestampNs, p.Sasl!, outcome);
+                if (_authenticating == p.Sasl) _authenticating = null;
+                EmitSaslAuth(p.Sasl == _lastSasl ? _lastSaslLineNs : p.TimestampNs, p.Sasl!, outcome);
                 break;
             case Pop3CommandKind.Stls:
                 EmitStartTls(p.TimestampNs, outcome);
