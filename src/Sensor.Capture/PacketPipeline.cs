@@ -13,7 +13,7 @@ namespace Sensor.Capture;
 /// The whole path from a captured frame to events: decode, reassemble, detect, analyze.
 /// The same for files and live capture, and for each worker of a parallel file read.
 /// </summary>
-public sealed class PacketPipeline
+public sealed class PacketPipeline : IFrameAnalysis
 {
     private readonly TcpReassembler _reassembler;
     private readonly FlowShard _shard;

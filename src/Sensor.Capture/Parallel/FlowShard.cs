@@ -13,8 +13,11 @@ public readonly record struct FlowShard(int Index, int Count)
 
     public bool IsWhole => Count == 1;
 
-    public bool Owns(in TcpSegment segment) =>
-        Count == 1 || (int)((Mix(segment.Source) ^ Mix(segment.Destination)) % (ulong)Count) == Index;
+    public bool Owns(in TcpSegment segment) => Count == 1 || IndexOf(segment, Count) == Index;
+
+    /// <summary>The worker, of <paramref name="count"/>, that owns the segment's connection.</summary>
+    public static int IndexOf(in TcpSegment segment, int count) =>
+        (int)((Mix(segment.Source) ^ Mix(segment.Destination)) % (ulong)count);
 
     /// <summary>Frames that are not TCP (counted, not analysed) belong to the first worker.</summary>
     public bool OwnsNonTcp => Index == 0;

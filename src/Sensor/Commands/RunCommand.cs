@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sensor.Capture;
 using Sensor.Capture.Live;
+using Sensor.Capture.Parallel;
 using Sensor.Configuration;
 using Sensor.Core.Mail;
 using Sensor.Core.Reassembly;
@@ -38,11 +39,16 @@ public static class RunCommand
         var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket." };
         var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
         var sensorName = new Option<string?>("--sensor-name") { Description = "The `sensor` tag on metrics (default: host name)." };
+        var workers = new Option<int?>("--workers") { Description = "Analysis threads sharing the connections (default: every core, at most 8; 1: analyse on the capture thread)." };
+        workers.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1 or > 64) r.AddError("--workers must be between 1 and 64");
+        });
         var level = new Option<string?>("--log-level") { Description = "Verbose, Debug, Information, Warning or Error." };
         var reveal = new Option<bool>("--reveal-secrets") { Description = "Put real passwords and tokens into events (forensics only)." };
         var command = new Command("run", "Capture live on an interface and report mail logins as they happen.")
         {
-            config, iface, events, filter, ports, snaplen, buffer, promisc, level, reveal,
+            config, iface, events, filter, ports, snaplen, buffer, promisc, workers, level, reveal,
             influxUrl, influxToken, influxOrg, influxBucket, spoolDir, sensorName,
         };
         command.SetAction(parse =>
@@ -56,6 +62,7 @@ public static class RunCommand
             Set("Capture:SnapLength", parse.GetValue(snaplen));
             Set("Capture:BufferSizeMiB", parse.GetValue(buffer));
             Set("Capture:Promiscuous", parse.GetValue(promisc));
+            Set("Capture:Workers", parse.GetValue(workers));
             Set("LogLevel", parse.GetValue(level));
             Set("Influx:Url", parse.GetValue(influxUrl));
             Set("Influx:Token", parse.GetValue(influxToken));
@@ -161,7 +168,10 @@ public static class RunCommand
                 Failures = settings.Guessing.Failures,
                 SprayUsernames = settings.Guessing.SprayUsernames,
             });
-            var pipeline = new PacketPipeline(options, new ReassemblyLimits(), detector);
+            int workers = settings.Capture.Workers > 0 ? settings.Capture.Workers : ParallelFileAnalysis.DefaultWorkers;
+            IFrameAnalysis pipeline = workers > 1
+                ? new ParallelLiveAnalysis(options, new ReassemblyLimits(), detector, workers)
+                : new PacketPipeline(options, new ReassemblyLimits(), detector);
             var service = new CaptureService(source, pipeline, events, appLog,
                 TimeSpan.FromSeconds(Math.Max(1, settings.Health.IntervalSeconds)),
                 metrics, points, TimeSpan.FromSeconds(Math.Max(1, settings.Health.MetricsIntervalSeconds)));
@@ -172,8 +182,8 @@ public static class RunCommand
             builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(10));
             builder.Services.AddSingleton<IHostedService>(service);
             using var host = builder.Build();
-            appLog.Information("sensor {Name} capturing on {Interface} (filter '{Filter}', snaplen {Snaplen}, promiscuous {Promiscuous}); events to {Events}",
-                settings.Name, capture.Interface, capture.EffectiveFilter, capture.SnapLength, capture.Promiscuous, settings.Events.Path);
+            appLog.Information("sensor {Name} capturing on {Interface} (filter '{Filter}', snaplen {Snaplen}, promiscuous {Promiscuous}, {Workers} analysis workers); events to {Events}",
+                settings.Name, capture.Interface, capture.EffectiveFilter, capture.SnapLength, capture.Promiscuous, workers, settings.Events.Path);
             host.Run();
             return ExitCodes.Ok;
         }

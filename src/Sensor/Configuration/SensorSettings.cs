@@ -28,6 +28,8 @@ public sealed class CaptureSection
     public int SnapLength { get; set; } = 65_535;
     public int BufferSizeMiB { get; set; } = 64;
     public bool Promiscuous { get; set; } = true;
+    /// <summary>Analysis threads, connections shared by flow hash; 0: every core, at most 8. 1: the capture thread analyses.</summary>
+    public int Workers { get; set; }
 }
 
 public sealed class EventsSection

@@ -8,12 +8,13 @@ using Serilog;
 namespace Sensor.Hosting;
 
 /// <summary>
-/// The live service: one capture thread runs the same pipeline as `sensor read`. A capture error
+/// The live service: one capture thread feeds the same pipeline as `sensor read` (or, with several
+/// analysis workers, hands each connection's frames to its worker). A capture error
 /// (interface down or gone) is logged and retried with backoff; shutdown stops the capture, settles
 /// logins still waiting (outcome unknown) and flushes the event log.
 /// </summary>
 public sealed class CaptureService(
-    LiveCaptureSource source, PacketPipeline pipeline, SerilogEventLog events, ILogger log, TimeSpan healthInterval,
+    LiveCaptureSource source, IFrameAnalysis pipeline, SerilogEventLog events, ILogger log, TimeSpan healthInterval,
     InfluxMetricsWriter? metrics = null, LineProtocolPoints? points = null, TimeSpan? metricsInterval = null)
     : BackgroundService
 {

@@ -43,11 +43,15 @@ public sealed class LiveCaptureTests
             "starttls", null, "success", "imap");
     }
 
-    [Fact]
-    public void LiveSensorReportsEachLoginWithinASecondAndStopsCleanly()
+    /// <param name="workers">1: the capture thread analyses; 2: connections shared by two analysis workers.</param>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void LiveSensorReportsEachLoginWithinASecondAndStopsCleanly(int workers)
     {
         using var dovecot = new DovecotServer(ImapPort, Pop3Port);
-        using var sensor = new LiveSensor("lo", "--ports", $"{ImapPort},{Pop3Port}", "--log-level", "Information");
+        using var sensor = new LiveSensor("lo", "--ports", $"{ImapPort},{Pop3Port}", "--log-level", "Information",
+            "--workers", workers.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Thread.Sleep(300); // libpcap is attached once "capturing on" is logged; let the first read start
 
         int expected = 0;
