@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.CommandLine;
 using Sensor.Capture;
 using Sensor.Capture.Decoding;
@@ -71,12 +72,22 @@ public static class ReadCommand
         return command;
     }
 
+    /// <summary>On an interrupt: what was found reaches stdout before the process ends (default handling follows).</summary>
+    private static void FlushQuietly(StreamEventWriter writer)
+    {
+        try { writer.Flush(); }
+        catch (IOException) { }
+    }
+
     public static int Run(string[] paths, bool json, bool reveal, bool noSummary, InfluxSettings influx, int threads = 1)
     {
         if (reveal) Log.Warning("--reveal-secrets: passwords and tokens will be written in clear to the output");
 
-        var stdout = Console.OpenStandardOutput();
-        var writer = new StreamEventWriter(stdout, json);
+        // Buffered, flushed within 100 ms of a finding, at each file's end and on Ctrl-C/SIGTERM.
+        var stdout = new BufferedStream(Console.OpenStandardOutput(), 64 * 1024);
+        var writer = new StreamEventWriter(stdout, json, TimeSpan.FromMilliseconds(100));
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => FlushQuietly(writer));
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => FlushQuietly(writer));
         var summary = new RunSummary();
         var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;
         var points = new LineProtocolPoints(influx.SensorName);
@@ -114,6 +125,7 @@ public static class ReadCommand
                     summary.AddPipeline(pipeline.Counters, pipeline.Servers!);
                 }
                 summary.AddFile(path, result.Read, result.Error);
+                writer.Flush();
                 if (result.Read) read++;
                 if (result.Error is not null)
                 {
