@@ -41,6 +41,14 @@ public static class ReadCommand
         {
             if (r.GetValueOrDefault<int?>() is < 1 or > 64) r.AddError("--threads must be between 1 and 64");
         });
+        var maxFlows = new Option<int?>("--max-flows")
+        {
+            Description = $"Connections tracked at once; beyond it the least recently active is evicted, handshake-only first (default {new ReassemblyLimits().MaxFlows:N0}).",
+        };
+        maxFlows.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--max-flows must be at least 1");
+        });
         var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Capture files (pcap, pcapng) or folders of them." };
         // An unknown option would otherwise be taken for a PATH: make it the usage error it is.
         paths.Validators.Add(r =>
@@ -51,7 +59,7 @@ public static class ReadCommand
         });
         var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
         {
-            json, reveal, noSummary, threads, influxUrl, influxToken, influxOrg, influxBucket, sensorName, spoolDir, paths,
+            json, reveal, noSummary, threads, maxFlows, influxUrl, influxToken, influxOrg, influxBucket, sensorName, spoolDir, paths,
         };
         command.SetAction(parse =>
         {
@@ -67,7 +75,7 @@ public static class ReadCommand
                 SpoolDirectory = parse.GetValue(spoolDir) ?? Env("SpoolDirectory") ?? defaults.SpoolDirectory,
             };
             return Run(parse.GetValue(paths)!, parse.GetValue(json), parse.GetValue(reveal), parse.GetValue(noSummary), influx,
-                parse.GetValue(threads) ?? ParallelFileAnalysis.DefaultWorkers);
+                parse.GetValue(threads) ?? ParallelFileAnalysis.DefaultWorkers, parse.GetValue(maxFlows));
         });
         return command;
     }
@@ -79,7 +87,7 @@ public static class ReadCommand
         catch (IOException) { }
     }
 
-    public static int Run(string[] paths, bool json, bool reveal, bool noSummary, InfluxSettings influx, int threads = 1)
+    public static int Run(string[] paths, bool json, bool reveal, bool noSummary, InfluxSettings influx, int threads = 1, int? maxFlows = null)
     {
         if (reveal) Log.Warning("--reveal-secrets: passwords and tokens will be written in clear to the output");
 
@@ -96,7 +104,7 @@ public static class ReadCommand
             : new FanOutSink(writer, summary, new MetricsSink(metrics, points));
         var sink = new PasswordGuessingDetector(outputs, new GuessingThresholds());
         var options = new AnalysisOptions { RevealSecrets = reveal };
-        var limits = new ReassemblyLimits();
+        var limits = maxFlows is { } cap ? new ReassemblyLimits { MaxFlows = cap } : new ReassemblyLimits();
         int read = 0;
 
         try

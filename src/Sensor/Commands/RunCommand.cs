@@ -170,8 +170,8 @@ public static class RunCommand
             });
             int workers = settings.Capture.Workers > 0 ? settings.Capture.Workers : ParallelFileAnalysis.DefaultWorkers;
             IFrameAnalysis pipeline = workers > 1
-                ? new ParallelLiveAnalysis(options, new ReassemblyLimits(), detector, workers)
-                : new PacketPipeline(options, new ReassemblyLimits(), detector);
+                ? new ParallelLiveAnalysis(options, settings.Reassembly.ToLimits(), detector, workers)
+                : new PacketPipeline(options, settings.Reassembly.ToLimits(), detector);
             var service = new CaptureService(source, pipeline, events, appLog,
                 TimeSpan.FromSeconds(Math.Max(1, settings.Health.IntervalSeconds)),
                 metrics, points, TimeSpan.FromSeconds(Math.Max(1, settings.Health.MetricsIntervalSeconds)));

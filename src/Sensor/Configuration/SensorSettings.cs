@@ -14,6 +14,7 @@ public sealed class SensorSettings
     public HealthSection Health { get; set; } = new();
     public InfluxSection Influx { get; set; } = new();
     public GuessingSection Guessing { get; set; } = new();
+    public ReassemblySection Reassembly { get; set; } = new();
     /// <summary>Application log level: Verbose, Debug, Information, Warning, Error.</summary>
     public string LogLevel { get; set; } = "Information";
 }
@@ -58,6 +59,25 @@ public sealed class InfluxSection
     public string Bucket { get; set; } = "mail_sensor";
     public string SpoolDirectory { get; set; } = "/var/lib/mail-sensor/spool";
     public int MaxSpoolMiB { get; set; } = 256;
+}
+
+/// <summary>The bounds of connection tracking (see ReassemblyLimits); memory is roughly 40 MB + MaxFlows x 0.4-0.8 KB + MaxBufferedMiB.</summary>
+public sealed class ReassemblySection
+{
+    private static readonly Sensor.Core.Reassembly.ReassemblyLimits Defaults = new();
+
+    public int MaxFlows { get; set; } = Defaults.MaxFlows;
+    public int MaxBufferedMiB { get; set; } = (int)(Defaults.MaxBufferedBytesTotal / (1024 * 1024));
+    public int IdleTimeoutSeconds { get; set; } = (int)Defaults.IdleTimeout.TotalSeconds;
+    public int HandshakeTimeoutSeconds { get; set; } = (int)Defaults.HandshakeTimeout.TotalSeconds;
+
+    public Sensor.Core.Reassembly.ReassemblyLimits ToLimits() => Defaults with
+    {
+        MaxFlows = Math.Max(1, MaxFlows),
+        MaxBufferedBytesTotal = Math.Max(1, MaxBufferedMiB) * 1024L * 1024,
+        IdleTimeout = TimeSpan.FromSeconds(Math.Max(1, IdleTimeoutSeconds)),
+        HandshakeTimeout = TimeSpan.FromSeconds(Math.Max(1, HandshakeTimeoutSeconds)),
+    };
 }
 
 public sealed class GuessingSection
