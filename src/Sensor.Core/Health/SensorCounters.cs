@@ -39,6 +39,8 @@ public sealed class SensorCounters
     public long FlowsNotMail;
     public long MailPortFlowsNotMail;
     public long LinesTooLong;
+    /// <summary>Partial lines dropped because all connections together held the most allowed (LineBudget).</summary>
+    public long LineBudgetHits;
     public long MalformedLines;
     public long LiteralsSkipped;
     public long LiteralBytesSkipped;

@@ -34,8 +34,8 @@ public sealed class ImapSession : MailSession
 
     public ImapSession(TcpFlow flow, AnalysisContext context) : base(flow, context, AppProtocol.Imap)
     {
-        _clientLines = new LineAssembler(context.Options.MaxLineLength);
-        _serverLines = new LineAssembler(context.Options.MaxLineLength);
+        _clientLines = new LineAssembler(context.Options.MaxLineLength, context.LineBudget);
+        _serverLines = new LineAssembler(context.Options.MaxLineLength, context.LineBudget);
     }
 
     public override bool OnData(StreamDirection direction, ReadOnlySpan<byte> data, long timestampNs)
@@ -72,6 +72,8 @@ public sealed class ImapSession : MailSession
     {
         foreach (var p in _pending) Settle(p, AuthOutcome.Unknown, timestampNs);
         _pending.Clear();
+        _clientLines.Release();
+        _serverLines.Release();
     }
 
     private void ReadClient(ReadOnlySpan<byte> data, long t)

@@ -1,3 +1,4 @@
+using Sensor.Core.Text;
 using Sensor.Core.Events;
 using Sensor.Core.Health;
 
@@ -11,7 +12,10 @@ public sealed class AnalysisContext
         Options = options;
         Sink = sink;
         Counters = counters;
+        LineBudget = new LineBudget(options.MaxPartialLineBytes, counters);
     }
+
+    public LineBudget LineBudget { get; }
 
     public AnalysisOptions Options { get; }
     public IEventSink Sink { get; }

@@ -9,6 +9,9 @@ public sealed record AnalysisOptions
     /// SASL messages such as NTLM or GSSAPI tokens are the longest).</summary>
     public int MaxLineLength { get; init; } = 16 * 1024;
 
+    /// <summary>Bytes of partial lines held across all connections of a pipeline (see LineBudget).</summary>
+    public long MaxPartialLineBytes { get; init; } = 32L * 1024 * 1024;
+
     /// <summary>Largest literal kept when it carries a credential (IMAP LOGIN); others are skipped by length.</summary>
     public int MaxCredentialLiteral { get; init; } = 4 * 1024;
 

@@ -30,8 +30,8 @@ public sealed class Pop3Session : MailSession
 
     public Pop3Session(TcpFlow flow, AnalysisContext context) : base(flow, context, AppProtocol.Pop3)
     {
-        _clientLines = new LineAssembler(context.Options.MaxLineLength);
-        _serverLines = new LineAssembler(context.Options.MaxLineLength);
+        _clientLines = new LineAssembler(context.Options.MaxLineLength, context.LineBudget);
+        _serverLines = new LineAssembler(context.Options.MaxLineLength, context.LineBudget);
     }
 
     public override bool OnData(StreamDirection direction, ReadOnlySpan<byte> data, long timestampNs)
@@ -58,6 +58,8 @@ public sealed class Pop3Session : MailSession
     public override void OnClose(long timestampNs)
     {
         while (_pending.TryDequeue(out var p)) Settle(p, AuthOutcome.Unknown);
+        _clientLines.Release();
+        _serverLines.Release();
     }
 
     private void OnClientLine(ReadOnlySpan<byte> line, long t)

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Sensor.Core.Text;
 
 public enum LineStatus : byte
@@ -12,18 +14,25 @@ public enum LineStatus : byte
 
 /// <summary>
 /// Bounded CRLF framing over a byte stream. A line that arrives whole in one chunk is handed out as a
-/// view of the input (no copy); only a line split across chunks is copied, into a buffer that grows
-/// to at most <c>maxLineLength</c>. Longer lines are discarded and reported, never buffered.
+/// view of the input (no copy); only a line split across chunks is copied, into a pooled buffer that
+/// grows to at most <c>maxLineLength</c> and goes back to the pool once the line is complete, so an
+/// idle connection holds nothing. Longer lines are discarded and reported, never buffered; with a
+/// <see cref="LineBudget"/>, so is a partial line the pipeline-wide budget has no room for.
 /// </summary>
 public sealed class LineAssembler
 {
     private readonly int _maxLineLength;
+    private readonly LineBudget? _budget;
     private byte[]? _buffer;
     private int _length;
     private bool _discarding;
     private bool _discardingSilently;
 
-    public LineAssembler(int maxLineLength) => _maxLineLength = maxLineLength;
+    public LineAssembler(int maxLineLength, LineBudget? budget = null)
+    {
+        _maxLineLength = maxLineLength;
+        _budget = budget;
+    }
 
     /// <summary>True while a partial line is held.</summary>
     public bool HasPartial => _length > 0;
@@ -31,7 +40,7 @@ public sealed class LineAssembler
     /// <summary>After a gap the stream is mid-line: drop what is held and skip to the next line end.</summary>
     public void Resynchronize()
     {
-        _length = 0;
+        Release();
         _discarding = true;
         _discardingSilently = true;
     }
@@ -42,6 +51,7 @@ public sealed class LineAssembler
     /// </summary>
     public LineStatus Next(ref ReadOnlySpan<byte> data, out ReadOnlySpan<byte> line)
     {
+        if (_releaseOnNextCall) Release();
         while (true)
         {
             line = default;
@@ -51,15 +61,11 @@ public sealed class LineAssembler
                 // One byte of slack: the last byte held may be the CR of a CRLF that is not counted.
                 if (!_discarding)
                 {
-                    if (_length + data.Length > _maxLineLength + 1)
+                    if (_length + data.Length > _maxLineLength + 1 || !Append(data))
                     {
                         _discarding = true;
                         _discardingSilently = false;
-                        _length = 0;
-                    }
-                    else
-                    {
-                        Append(data);
+                        Release();
                     }
                 }
                 data = default;
@@ -72,7 +78,7 @@ public sealed class LineAssembler
             {
                 bool silent = _discardingSilently;
                 _discarding = _discardingSilently = false;
-                _length = 0;
+                Release();
                 if (silent) continue; // resynchronised after a gap: the next line is whole
                 return LineStatus.TooLong;
             }
@@ -83,14 +89,15 @@ public sealed class LineAssembler
             }
             else
             {
-                if (_length + chunk.Length > _maxLineLength + 1)
+                if (_length + chunk.Length > _maxLineLength + 1 || !Append(chunk))
                 {
-                    _length = 0;
+                    Release();
                     return LineStatus.TooLong;
                 }
-                Append(chunk);
+                // Valid until the next call: the buffer goes back to the pool then, not now.
                 line = _buffer.AsSpan(0, _length);
                 _length = 0;
+                _releaseOnNextCall = true;
             }
             if (!line.IsEmpty && line[^1] == (byte)'\r') line = line[..^1];
             if (line.Length > _maxLineLength)
@@ -102,16 +109,41 @@ public sealed class LineAssembler
         }
     }
 
-    private void Append(ReadOnlySpan<byte> bytes)
+    private bool _releaseOnNextCall;
+
+    /// <returns>False when the budget has no room for the bigger buffer the line needs.</returns>
+    private bool Append(ReadOnlySpan<byte> bytes)
     {
         int needed = _length + bytes.Length;
         if (_buffer is null || _buffer.Length < needed)
         {
-            var grown = new byte[Math.Min(_maxLineLength + 1, Math.Max(needed, (_buffer?.Length ?? 128) * 2))];
-            _buffer?.AsSpan(0, _length).CopyTo(grown);
+            int size = Math.Min(_maxLineLength + 1, Math.Max(needed, (_buffer?.Length ?? 128) * 2));
+            var grown = ArrayPool<byte>.Shared.Rent(size);
+            if (_budget is not null && !_budget.TryTake(grown.Length - (_buffer?.Length ?? 0)))
+            {
+                ArrayPool<byte>.Shared.Return(grown);
+                return false;
+            }
+            if (_buffer is not null)
+            {
+                _buffer.AsSpan(0, _length).CopyTo(grown);
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
             _buffer = grown;
         }
         bytes.CopyTo(_buffer.AsSpan(_length));
         _length = needed;
+        return true;
+    }
+
+    /// <summary>Drops the partial line and gives its buffer back to the pool and the budget (the connection ended).</summary>
+    public void Release()
+    {
+        _length = 0;
+        _releaseOnNextCall = false;
+        if (_buffer is null) return;
+        _budget?.Give(_buffer.Length);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = null;
     }
 }

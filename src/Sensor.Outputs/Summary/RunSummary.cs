@@ -95,7 +95,7 @@ public sealed class RunSummary : IEventSink
         sb.AppendLine($"reassembly: gaps {c.Gaps} ({c.GapBytes} bytes), out-of-order segments {c.SegmentsOutOfOrder}, " +
                       $"duplicate bytes {c.BytesDuplicate}, peak buffered {c.BytesBufferedPeak} bytes, " +
                       $"buffer limit hits {c.FlowBufferLimitHits + c.GlobalBufferLimitHits}, flows evicted {c.FlowsEvictedAtLimit}, expired {c.FlowsExpired}");
-        sb.AppendLine($"skipped: lines too long {c.LinesTooLong}, malformed lines {c.MalformedLines}, literals {c.LiteralsSkipped} " +
+        sb.AppendLine($"skipped: lines too long {c.LinesTooLong} (line budget full {c.LineBudgetHits}), malformed lines {c.MalformedLines}, literals {c.LiteralsSkipped} " +
                       $"({c.LiteralBytesSkipped} bytes), unmatched responses {c.UnmatchedResponses}, SASL exchanges aborted before any credential {c.SaslExchangesAbortedEmpty}, pending-command overflows {c.PendingCommandOverflows}, " +
                       $"segments without a connection {c.SegmentsWithoutFlow}");
         if (MetricsLine is not null) sb.AppendLine(MetricsLine);

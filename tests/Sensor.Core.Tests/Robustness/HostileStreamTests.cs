@@ -175,4 +175,38 @@ public sealed class HostileStreamTests
         Assert.Equal(1, h.Counters.LinesTooLong);
         AssertLogin(h, "USER", "heidi", AuthOutcome.Success);
     }
+
+    [Fact]
+    public void ThousandsOfConnectionsHoldingHalfALineStayWithinTheLineBudget()
+    {
+        // Each line alone is within MaxLineLength; together they would be 20,000 x 8 KiB = 160 MB.
+        var h = new MailHarness(new AnalysisOptions { MaxPartialLineBytes = 4 * 1024 * 1024 });
+        var half = new string('a', 8 * 1024);
+        var open = new List<TcpConversation>();
+        for (int i = 0; i < 20_000; i++)
+        {
+            var c = h.Connect(Endpoints.At($"10.{1 + i / 60_000}.{i / 250 % 240}.{i % 250 + 1}", (ushort)(10_000 + i % 50_000)), Imap);
+            c.ServerSends("* OK IMAP ready\r\n");
+            c.ClientSends("a1 LOGIN " + half);
+            open.Add(c);
+            Assert.True(h.Context.LineBudget.HeldBytes <= 4 * 1024 * 1024);
+        }
+        Assert.True(h.Counters.LineBudgetHits > 15_000, $"{h.Counters.LineBudgetHits} budget hits");
+
+        // The connections that kept their half line finish it and are reported; the budget is given back.
+        foreach (var c in open.Take(100))
+        {
+            c.ClientSends(" pw\r\n");
+            c.ServerSends("a1 NO [AUTHENTICATIONFAILED] no\r\n");
+        }
+        var late = h.Connect(NewClient(), Imap);
+        late.ServerSends("* OK IMAP ready\r\n");
+        late.ClientSends("b LOGIN ivan pw\r\n");
+        late.ServerSends("b OK in\r\n");
+        h.Finish();
+
+        Assert.Equal(0, h.Context.LineBudget.HeldBytes);
+        AssertLogin(h, "LOGIN", "ivan", AuthOutcome.Success);
+        Assert.True(h.Sink.Auths.Count(a => a.Outcome == AuthOutcome.Failure) >= 100);
+    }
 }
