@@ -110,6 +110,14 @@ run_tool sensor-1t count_sensor "$SENSOR" read --json --no-summary --threads 1 "
 run_tool dsniff count_dsniff "$DSNIFF" -n -p "$CAPTURE"
 run_tool tcpdump count_none "$TCPDUMP" -r "$CAPTURE" -w /dev/null
 
+# --- the machine's own parallel ceiling -----------------------------------------------------------
+# THREADS copies of a CPU-bound job (sha256 of 400 MB of zeros) at once, against one: what THREADS
+# cores really give here (virtual CPUs may share a physical core or be throttled).
+cpu_job() { head -c 400M /dev/zero | sha256sum >/dev/null; }
+t0=$(date +%s%N); cpu_job; t1=$(date +%s%N)
+for ((i = 0; i < THREADS; i++)); do cpu_job & done; wait; t2=$(date +%s%N)
+CEILING=$(awk -v one=$((t1 - t0)) -v many=$((t2 - t1)) -v n="$THREADS" 'BEGIN {printf "%.2f", n * one / many}')
+
 # --- report ---------------------------------------------------------------------------------------
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
 [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- src 2>/dev/null)" ] && commit="$commit (src/ has uncommitted changes)"
@@ -133,8 +141,8 @@ read -r s1_wall _ <"$WORK/sensor-1t"
 read -r d_wall _ <"$WORK/dsniff"
 read -r t_wall _ <"$WORK/tcpdump"
 echo
-awk -v s="$s_wall" -v s1="$s1_wall" -v d="$d_wall" -v t="$t_wall" -v n="$THREADS" 'BEGIN {
-  printf "speed-up of %d workers over 1:  %.2fx\n", n, (s > 0 ? s1 / s : 0)
+awk -v s="$s_wall" -v s1="$s1_wall" -v d="$d_wall" -v t="$t_wall" -v n="$THREADS" -v c="$CEILING" 'BEGIN {
+  printf "speed-up of %d workers over 1:  %.2fx (this machine runs %d CPU-bound jobs at once %sx faster than one)\n", n, (s > 0 ? s1 / s : 0), n, c
   printf "wall time ratio sensor/dsniff:  %.2f\n", (d > 0 ? s / d : 0)
   printf "wall time ratio sensor/tcpdump: %.2f\n", (t > 0 ? s / t : 0) }'
 echo

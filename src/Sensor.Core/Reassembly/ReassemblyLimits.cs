@@ -8,7 +8,7 @@ public sealed record ReassemblyLimits
 {
     /// <summary>
     /// Connections tracked at once; the least recently active one is evicted beyond this. An idle
-    /// connection costs 379 bytes before it carries data, 635 as an IMAP and 787 as a POP3 session
+    /// connection costs 379 bytes before it carries data, 651 as an IMAP and 803 as a POP3 session
     /// (tests/Sensor.Benchmarks --flow-memory), so the default keeps a one-million-SYN flood under
     /// 150 MB of resident memory (bench/flood.sh).
     /// </summary>
