@@ -8,23 +8,39 @@ namespace Sensor.Core.Reassembly;
 /// </summary>
 public sealed class TcpFlow
 {
-    internal TcpFlow(FlowKey key, bool clientIsLow, bool roleFromHandshake, long startNs)
+    internal TcpFlow(FlowKey key, bool clientIsLow, bool roleFromHandshake, long startNs) =>
+        Reset(key, clientIsLow, roleFromHandshake, startNs);
+
+    /// <summary>
+    /// Makes a closed flow object a new connection. The reassembler does this with the flow it evicts
+    /// to make room: under a SYN flood a million evictions then create no garbage for the collector.
+    /// </summary>
+    internal TcpFlow Reset(FlowKey key, bool clientIsLow, bool roleFromHandshake, long startNs)
     {
         Key = key;
         ClientIsLow = clientIsLow;
         RolesFromHandshake = roleFromHandshake;
         StartNs = startNs;
         LastNs = startNs;
+        LastPacket = 0;
+        LowStream = default;
+        HighStream = default;
+        Consumer = null;
+        PayloadIgnored = false;
+        SawPayload = false;
+        Prev = Next = null;
+        List = null;
+        return this;
     }
 
-    public FlowKey Key { get; }
-    public long StartNs { get; }
+    public FlowKey Key { get; private set; }
+    public long StartNs { get; private set; }
     public long LastNs { get; internal set; }
     /// <summary>Ordinal of the packet that last touched this connection (<see cref="InputPosition.Packet"/>).</summary>
     internal long LastPacket { get; set; }
 
     /// <summary>True when a SYN told us who opened the connection; content may not override it then.</summary>
-    public bool RolesFromHandshake { get; }
+    public bool RolesFromHandshake { get; private set; }
 
     internal bool ClientIsLow;
     public IpEndpoint Client => ClientIsLow ? Key.Low : Key.High;

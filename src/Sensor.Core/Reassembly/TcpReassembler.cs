@@ -152,12 +152,14 @@ public sealed class TcpReassembler
 
     private TcpFlow OpenFlow(FlowKey key, in TcpSegment seg)
     {
+        TcpFlow? recycled = null;
         if (_flows.Count >= _limits.MaxFlows)
         {
             // Evict handshake-only flows first: a SYN flood must not push out real sessions.
             var victim = _handshakeOnly.Head ?? _established.Head!;
             _counters.FlowsEvictedAtLimit++;
             CloseFlow(victim, FlowCloseReason.Evicted);
+            recycled = victim; // closed and unlinked: nothing refers to it any more
         }
 
         bool senderIsClient;
@@ -173,7 +175,9 @@ public sealed class TcpReassembler
             senderIsClient = seg.Destination.Port <= seg.Source.Port;
 
         bool senderIsLow = seg.Source == key.Low;
-        var flow = new TcpFlow(key, clientIsLow: senderIsClient == senderIsLow, fromHandshake, _now) { LastPacket = _position.Packet };
+        var flow = recycled?.Reset(key, senderIsClient == senderIsLow, fromHandshake, _now)
+                   ?? new TcpFlow(key, clientIsLow: senderIsClient == senderIsLow, fromHandshake, _now);
+        flow.LastPacket = _position.Packet;
         _flows.Add(key, flow);
         _handshakeOnly.AddLast(flow);
         _counters.FlowsCreated++;
