@@ -20,15 +20,8 @@ SENSOR=$ROOT/src/Sensor/bin/Release/net10.0/sensor
 GEN=$ROOT/tests/Sensor.CaptureGenerator/bin/Release/net10.0/capture-gen
 [ -x /usr/bin/time ] || "$ROOT/scripts/install-deps.sh" test >&2
 
-if [ -z "${NO_BUILD:-}" ]; then
-  for proj in src/Sensor/Sensor.csproj tests/Sensor.CaptureGenerator/Sensor.CaptureGenerator.csproj; do
-    if ! log=$(dotnet build "$proj" -c Release -v q -nologo 2>&1); then
-      echo "$log" >&2
-      echo "build of $proj failed" >&2
-      exit 1
-    fi
-  done
-fi
+. "$ROOT/bench/lib.sh"
+build_release
 
 WORK=$(mktemp -d /tmp/sensor-flood.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT

@@ -37,15 +37,8 @@ TCPDUMP=$(command -v tcpdump || echo /usr/sbin/tcpdump)
 
 # --- build ----------------------------------------------------------------------------------------
 # Only what this script runs: the sensor and the generator (incremental, a few seconds when up to date).
-if [ -z "${NO_BUILD:-}" ]; then
-  for proj in src/Sensor/Sensor.csproj tests/Sensor.CaptureGenerator/Sensor.CaptureGenerator.csproj; do
-    if ! log=$(dotnet build "$proj" -c Release -v q -nologo 2>&1); then
-      echo "$log" >&2
-      echo "build of $proj failed" >&2
-      exit 1
-    fi
-  done
-fi
+. "$ROOT/bench/lib.sh"
+build_release
 [ -x "$SENSOR" ] || { echo "missing $SENSOR (build it, or unset NO_BUILD)" >&2; exit 1; }
 [ -x "$GEN" ] || { echo "missing $GEN (build it, or unset NO_BUILD)" >&2; exit 1; }
 

@@ -53,12 +53,8 @@ public static class ParallelFileAnalysis
         if (!linkSupported(link))
             return new Outcome(new CaptureFileResult(path, false, 0, $"unsupported link type {(int)link} ({link})", (int)link), counters, postures.Servers);
 
-        // Each worker holds its share of the global bounds, so together they stay within them.
-        var shardLimits = limits with
-        {
-            MaxFlows = Math.Max(1, limits.MaxFlows / workers),
-            MaxBufferedBytesTotal = Math.Max(1, limits.MaxBufferedBytesTotal / workers),
-        };
+        var shardLimits = WorkerShare.Of(limits, workers);
+        var shardOptions = WorkerShare.Of(options, workers);
         var queues = new BlockingCollection<ShardChunk>[workers];
         var threads = new Thread[workers];
         using var stop = new CancellationTokenSource();
@@ -66,7 +62,7 @@ public static class ParallelFileAnalysis
         {
             var queue = queues[i] = new BlockingCollection<ShardChunk>(QueuedChunks);
             var shard = new FlowShard(i, workers);
-            threads[i] = new Thread(() => Work(path, link, shard, options, shardLimits, queue, stop.Token))
+            threads[i] = new Thread(() => Work(path, link, shard, shardOptions, shardLimits, queue, stop.Token))
             {
                 IsBackground = true,
                 Name = $"shard {i}/{workers}",

@@ -36,11 +36,8 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 2);
         _workers = workers;
         var shared = new LockedSink(new ServerPostureTracker(sink));
-        var shardLimits = limits with
-        {
-            MaxFlows = Math.Max(1, limits.MaxFlows / workers),
-            MaxBufferedBytesTotal = Math.Max(1, limits.MaxBufferedBytesTotal / workers),
-        };
+        var shardLimits = WorkerShare.Of(limits, workers);
+        var shardOptions = WorkerShare.Of(options, workers);
         _pipelines = new PacketPipeline[workers];
         _work = new BlockingCollection<FrameBatch>[workers];
         _free = new BlockingCollection<FrameBatch>[workers];
@@ -48,7 +45,7 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
         _threads = new Thread[workers];
         for (int i = 0; i < workers; i++)
         {
-            _pipelines[i] = PacketPipeline.ForShard(options, shardLimits, shared, new FlowShard(i, workers));
+            _pipelines[i] = PacketPipeline.ForShard(shardOptions, shardLimits, shared, new FlowShard(i, workers));
             _work[i] = new BlockingCollection<FrameBatch>(new ConcurrentQueue<FrameBatch>());
             _free[i] = new BlockingCollection<FrameBatch>(new ConcurrentQueue<FrameBatch>());
             for (int b = 0; b < BatchesPerWorker; b++) _free[i].Add(new FrameBatch());
