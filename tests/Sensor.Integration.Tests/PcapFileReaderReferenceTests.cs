@@ -78,6 +78,29 @@ public sealed class PcapFileReaderReferenceTests : IDisposable
     }
 
     [Fact]
+    public void ReadingUpToAnOffsetIsReadingTheFileCutThere()
+    {
+        // Parallel workers of a file still being written all stop at the length it had at the start.
+        var rng = new Random(7);
+        var source = Path.Combine(RepoPaths.Pcaps, "third-party/pop3.pcap");
+        var bytes = File.ReadAllBytes(source);
+        for (int i = 0; i < 40; i++)
+        {
+            int cut = 24 + rng.Next(bytes.Length - 24);
+            var copy = Path.Combine(_dir, $"cut-{i}.pcap");
+            File.WriteAllBytes(copy, bytes[..cut]);
+            var expected = Read(copy, CaptureFileSource.ReadWithLibpcap);
+
+            using var reader = PcapFileReader.Open(source, endOffset: cut);
+            var frames = new List<byte[]>();
+            while (reader.Next(out var frame, out _, out _) == PcapReadStatus.Packet) frames.Add(frame.ToArray());
+            Assert.Equal(expected.Frames.Count, frames.Count);
+            for (int k = 0; k < frames.Count; k++) Assert.Equal(expected.Frames[k].Bytes, frames[k]);
+            Assert.Equal(expected.Result.Error is not null, reader.Error is not null);
+        }
+    }
+
+    [Fact]
     public void BigEndianFilesAreReadAsLibpcapReadsThem()
     {
         foreach (var name in new[] { "third-party/pop3.pcap", "crafted/format-pcap-nanosecond.pcap" })

@@ -39,10 +39,12 @@ public sealed class PcapFileReader : IDisposable
     private long _bufferFileOffset; // file offset of _buffer[0]
     private int _start, _end;      // unread bytes are _buffer[_start.._end)
     private bool _eof;
+    private readonly long _endOffset;
 
-    private PcapFileReader(SafeFileHandle file, ReadOnlySpan<byte> header)
+    private PcapFileReader(SafeFileHandle file, ReadOnlySpan<byte> header, long endOffset)
     {
         _file = file;
+        _endOffset = endOffset;
         uint magic = BinaryPrimitives.ReadUInt32LittleEndian(header);
         _swapped = magic is not (MagicMicroseconds or MagicNanoseconds);
         uint native = _swapped ? BinaryPrimitives.ReverseEndianness(magic) : magic;
@@ -88,9 +90,11 @@ public sealed class PcapFileReader : IDisposable
             || BinaryPrimitives.ReverseEndianness(m) is MagicMicroseconds or MagicNanoseconds;
     }
 
+    /// <param name="endOffset">Read no further than this (several readers of a file still being
+    /// written must all see the same packets); by default to wherever the file ends.</param>
     /// <exception cref="InvalidDataException">Not a classic pcap file, or its header is damaged.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public static PcapFileReader Open(string path)
+    public static PcapFileReader Open(string path, long endOffset = long.MaxValue)
     {
         var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
         try
@@ -103,7 +107,7 @@ public sealed class PcapFileReader : IDisposable
             if (magic is not (MagicMicroseconds or MagicNanoseconds)
                 && BinaryPrimitives.ReverseEndianness(magic) is not (MagicMicroseconds or MagicNanoseconds))
                 throw new InvalidDataException("not a classic pcap file");
-            var reader = new PcapFileReader(file, header);
+            var reader = new PcapFileReader(file, header, endOffset);
             if (reader.VersionMajor != 2)
                 throw new InvalidDataException($"unsupported pcap savefile version {reader.VersionMajor}.{reader.VersionMinor}");
             return reader;
@@ -168,7 +172,9 @@ public sealed class PcapFileReader : IDisposable
         _end = tail;
         while (_end < count)
         {
-            int n = RandomAccess.Read(_file, _buffer.AsSpan(_end), _bufferFileOffset + _end);
+            long at = _bufferFileOffset + _end;
+            int room = (int)Math.Min(_buffer.Length - _end, Math.Max(0, _endOffset - at));
+            int n = room == 0 ? 0 : RandomAccess.Read(_file, _buffer.AsSpan(_end, room), at);
             if (n == 0)
             {
                 _eof = true;

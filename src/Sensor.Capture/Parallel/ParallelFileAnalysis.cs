@@ -41,10 +41,14 @@ public static class ParallelFileAnalysis
         var counters = new SensorCounters();
 
         LinkLayers link;
+        long length;
         try
         {
             using var probe = PcapFileReader.Open(path);
             link = probe.LinkType;
+            // Every worker reads up to the same point, even if the file grows meanwhile (a capture
+            // still being written): they must all see the same packets.
+            length = new FileInfo(path).Length;
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
@@ -62,7 +66,7 @@ public static class ParallelFileAnalysis
         {
             var queue = queues[i] = new BlockingCollection<ShardChunk>(QueuedChunks);
             var shard = new FlowShard(i, workers);
-            threads[i] = new Thread(() => Work(path, link, shard, shardOptions, shardLimits, queue, stop.Token))
+            threads[i] = new Thread(() => Work(path, length, link, shard, shardOptions, shardLimits, queue, stop.Token))
             {
                 IsBackground = true,
                 Name = $"shard {i}/{workers}",
@@ -86,7 +90,7 @@ public static class ParallelFileAnalysis
         return new Outcome(new CaptureFileResult(path, true, packets, readError, (int)link), counters, postures.Servers);
     }
 
-    private static void Work(string path, LinkLayers link, FlowShard shard, AnalysisOptions options,
+    private static void Work(string path, long length, LinkLayers link, FlowShard shard, AnalysisOptions options,
         ReassemblyLimits limits, BlockingCollection<ShardChunk> queue, CancellationToken stop)
     {
         try
@@ -94,7 +98,7 @@ public static class ParallelFileAnalysis
             var buffer = new ShardEventBuffer();
             var pipeline = PacketPipeline.ForShard(options, limits, buffer, shard);
             buffer.Position = pipeline.Position;
-            using var reader = PcapFileReader.Open(path);
+            using var reader = PcapFileReader.Open(path, length);
             string? readError = null;
             int sinceChunk = 0;
             try
