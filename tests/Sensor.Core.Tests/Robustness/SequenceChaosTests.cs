@@ -6,6 +6,7 @@ namespace Sensor.Core.Tests.Robustness;
 /// long-lived reassembler: buffers and flow table stay within their limits, memory does not creep,
 /// and the valid login placed after each round's chaos is reported.
 /// </summary>
+[Collection(nameof(MemoryMeasurement))]
 public sealed class SequenceChaosTests
 {
     private static readonly ReassemblyLimits Tight = new()

@@ -15,6 +15,7 @@ namespace Sensor.Integration.Tests.Robustness;
 /// flood: the table never holds more than its bound, every eviction is counted, the memory held is
 /// what the bound allows and no more, and the real login is reported as if the flood were not there.
 /// </summary>
+[Collection(nameof(MemoryMeasurement))]
 public sealed class SynFloodTests
 {
     [Fact]
