@@ -93,7 +93,7 @@ public sealed class GoldenCaptureTests
 
     internal static List<JsonObject> Analyse(string path, bool reveal)
     {
-        var sink = new Collecting();
+        var sink = new CollectingSink();
         var pipeline = new PacketPipeline(new AnalysisOptions { RevealSecrets = reveal }, new ReassemblyLimits(), sink);
         CaptureFileSource.Read(path, pipeline.OnFrame, FrameDecoder.IsSupported);
         pipeline.Finish();
@@ -134,10 +134,4 @@ public sealed class GoldenCaptureTests
     }
 
     private static string Canonical(JsonNode n) => n.ToJsonString();
-
-    private sealed class Collecting : IEventSink
-    {
-        public List<SensorEvent> Events { get; } = new();
-        public void Emit(SensorEvent e) => Events.Add(e);
-    }
 }

@@ -113,7 +113,7 @@ public sealed class ParallelFileAnalysisTests : IClassFixture<ParallelFileAnalys
     /// <summary>The events as the read command delivers them: postures stamped, then the guessing detector.</summary>
     private static Run AnalyseSingleThreaded(string path, ReassemblyLimits limits)
     {
-        var sink = new Collecting();
+        var sink = new CollectingSink();
         var pipeline = new PacketPipeline(new AnalysisOptions(), limits, new PasswordGuessingDetector(sink, new GuessingThresholds()));
         var result = CaptureFileSource.ReadClassicPcap(path, pipeline.OnFrame, FrameDecoder.IsSupported);
         pipeline.Finish();
@@ -122,7 +122,7 @@ public sealed class ParallelFileAnalysisTests : IClassFixture<ParallelFileAnalys
 
     private static Run AnalyseInParallel(string path, int workers, ReassemblyLimits limits)
     {
-        var sink = new Collecting();
+        var sink = new CollectingSink();
         var outcome = ParallelFileAnalysis.Run(path, workers, new AnalysisOptions(), limits,
             new PasswordGuessingDetector(sink, new GuessingThresholds()), FrameDecoder.IsSupported);
         return new Run(sink.Events, outcome.Counters, outcome.Result, Describe(outcome.Servers));
@@ -131,12 +131,6 @@ public sealed class ParallelFileAnalysisTests : IClassFixture<ParallelFileAnalys
     private static List<string> Describe(ServerPostureTable servers) =>
         servers.All.Select(s => $"{s.Server}/{s.Protocol} starttls={s.OffersStartTls} logindisabled={s.LoginDisabled} cleartext={s.CleartextLogins} upgrades={s.StartTlsUpgrades}")
             .Order(StringComparer.Ordinal).ToList();
-
-    private sealed class Collecting : IEventSink
-    {
-        public List<SensorEvent> Events { get; } = new();
-        public void Emit(SensorEvent e) => Events.Add(e);
-    }
 
     /// <summary>A few thousand interleaved sessions from capture-gen, made once for the class.</summary>
     public sealed class GeneratedCapture : IDisposable

@@ -36,7 +36,7 @@ public sealed class MutatedPacketTests
             CaptureFileSource.Read(Path.Combine(RepoPaths.Pcaps, s), (link, f, _, _) => frames.Add((link, f.ToArray())), FrameDecoder.IsSupported);
         Assert.True(frames.Count > 100);
 
-        var sink = new Collecting();
+        var sink = new CollectingSink();
         var pipeline = new PacketPipeline(new AnalysisOptions(), Tight, sink);
         var rng = new Random(1128);
         long t = 1_700_000_000_000_000_000L;
@@ -80,7 +80,7 @@ public sealed class MutatedPacketTests
 
     private static IEnumerable<string> AnalyseAlone(string path)
     {
-        var sink = new Collecting();
+        var sink = new CollectingSink();
         var p = new PacketPipeline(new AnalysisOptions(), new ReassemblyLimits(), sink);
         CaptureFileSource.Read(path, p.OnFrame, FrameDecoder.IsSupported);
         p.Finish();
@@ -118,11 +118,5 @@ public sealed class MutatedPacketTests
             }
         }
         return b;
-    }
-
-    private sealed class Collecting : IEventSink
-    {
-        public List<SensorEvent> Events { get; } = new();
-        public void Emit(SensorEvent e) => Events.Add(e);
     }
 }

@@ -22,7 +22,7 @@ public sealed class SynFloodTests
     public void AMillionSynsStayWithinTheFlowBoundAndTheRealLoginInTheMiddleIsFound()
     {
         var limits = new ReassemblyLimits { MaxFlows = 50_000 };
-        var sink = new Collecting();
+        var sink = new CollectingSink();
         var pipeline = new PacketPipeline(new AnalysisOptions(), limits, sink);
         var real = new List<(LinkLayers Link, byte[] Frame, long Ts)>();
         CaptureFileSource.Read(Path.Combine(RepoPaths.Pcaps, "dovecot/imap-login-atom.pcap"),
@@ -79,11 +79,5 @@ public sealed class SynFloodTests
         BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(36), 143);
         BinaryPrimitives.WriteUInt32BigEndian(f.AsSpan(38), source * 2654435761u);
         f[46] = 0x50; f[47] = 0x02;
-    }
-
-    private sealed class Collecting : IEventSink
-    {
-        public List<SensorEvent> Events { get; } = new();
-        public void Emit(SensorEvent e) => Events.Add(e);
     }
 }
