@@ -1019,7 +1019,8 @@ def gen_imap():
     ts = cv.c(b"a2 LOGIN alice secret\r\n")
     cv.wait(20_000_000)
     cv.c(b"a3 SELECT INBOX\r\n")
-    cv.auth(ts, "imap", "LOGIN", "alice", "cleartext", "unknown", "secret")
+    # No event: mid-connection, the a2 line might sit in an APPEND literal begun before the
+    # capture, and no server answer proves it a command (README: loss never invents a login).
     write_single("imap-midstream-unusual-port", cv)
 
 

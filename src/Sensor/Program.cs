@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sensor.Commands;
+using Sensor.Core.Health;
 using Serilog;
 using Serilog.Events;
 
@@ -15,6 +16,8 @@ public static class Program
             .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose,
                 outputTemplate: "sensor: {Level:w}: {Message:lj}{NewLine}{Exception}")
             .CreateLogger();
+        AnalyzerFaultLog.Use((flowId, where) =>
+            Log.Warning("analyzer fault in connection {FlowId} ({Where}): that connection is no longer analysed", flowId, where));
         try
         {
             var root = new RootCommand("Passive sensor for cleartext and weak POP3/IMAP logins.")

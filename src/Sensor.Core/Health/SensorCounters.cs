@@ -48,6 +48,14 @@ public sealed class SensorCounters
     public long UnmatchedResponses;
     public long TlsUpgrades;
     public long SaslExchangesAbortedEmpty;
+    /// <summary>Credentials read after client bytes were lost that no answer proved to be commands: not reported.</summary>
+    public long CredentialsUnproven;
+    /// <summary>POP3 status lines after a loss that could not be paired with a command.</summary>
+    public long AnswersAfterLoss;
+    /// <summary>Times a POP3 probe re-established the order of answers after a loss.</summary>
+    public long AnswerOrderRecovered;
+    /// <summary>Connections whose analysis threw: that connection alone was given up.</summary>
+    public long AnalyzerFaults;
 
     // Events
     public long AuthEvents;

@@ -11,6 +11,10 @@ public static class NtlmMessage
 {
     private const uint NegotiateUnicode = 0x00000001;
 
+    /// <summary>An AUTHENTICATE message (type 3) by its header, whether or not its fields can be read.</summary>
+    public static bool IsAuthenticate(byte[] m) =>
+        m.Length >= 12 && m.AsSpan(0, 8).SequenceEqual("NTLMSSP\0"u8) && BinaryPrimitives.ReadUInt32LittleEndian(m.AsSpan(8)) == 3;
+
     public static bool TryReadAuthenticate(byte[] m, out string domain, out string user, out byte[] ntResponse)
     {
         domain = user = "";

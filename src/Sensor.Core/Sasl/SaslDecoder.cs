@@ -18,15 +18,22 @@ public static class SaslDecoder
         _ => CredentialExposure.Unknown,
     };
 
+    /// <summary>
+    /// Who authenticated and how exposed the secret was. Exposure says what crossed the wire: the
+    /// mechanism's exposure only once the message that carries the secret (or its digest) was seen;
+    /// <c>None</c> when the exchange ended before it (refused or cancelled first); <c>Unknown</c> when
+    /// client bytes were lost and it may have crossed unseen.
+    /// </summary>
     public static SaslCredentials Decode(SaslExchange x, bool revealSecrets)
     {
-        var exposure = ExposureOf(x.Mechanism);
         var r = x.ClientResponses;
         string? user = null, secret = null;
+        bool crossed = r.Count > 0; // unless the mechanism says which message carries the secret
         switch (x.Mechanism)
         {
             case "PLAIN":
-                // message = [authzid] NUL authcid NUL passwd (RFC 4616 §2)
+                // message = [authzid] NUL authcid NUL passwd (RFC 4616 §2); "=" is an empty response.
+                crossed = r.Count > 0 && r[0].Length > 0;
                 if (r.Count > 0)
                 {
                     var parts = Split(r[0], 0);
@@ -40,9 +47,14 @@ public static class SaslDecoder
                 break;
             case "LOGIN":
                 // draft-murchison-sasl-login: username, then password, each answering a challenge
-                // (a client may send the username as the initial response).
-                if (r.Count > 0) user = Utf8(r[0]);
-                if (r.Count > 1 && revealSecrets) secret = Utf8(r[1]);
+                // (a client may send the username as the initial response). The messages say nothing
+                // of what they are: after a loss their positions prove nothing, so no username.
+                crossed = r.Count > 1;
+                if (!x.Damaged)
+                {
+                    if (r.Count > 0) user = Utf8(r[0]);
+                    if (r.Count > 1 && revealSecrets) secret = Utf8(r[1]);
+                }
                 break;
             case "XOAUTH2":
                 // "user=" user ^A "auth=Bearer " token ^A ^A (Google's XOAUTH2 profile)
@@ -75,22 +87,28 @@ public static class SaslDecoder
                 break;
             case "DIGEST-MD5":
                 // digest-response directives username="..." and response=32LHEX (RFC 2831 §2.1.2)
+                crossed = false;
                 foreach (var msg in r)
                 {
                     var s = Utf8(msg);
                     var u = Directive(s, "username");
                     if (u is null) continue;
                     user = u;
+                    crossed = true;
                     if (revealSecrets) secret = Directive(s, "response");
                     break;
                 }
                 break;
             case "NTLM":
+                // Only the AUTHENTICATE message (type 3) carries the NT response.
+                crossed = false;
                 foreach (var msg in r)
                 {
+                    crossed |= NtlmMessage.IsAuthenticate(msg);
                     if (NtlmMessage.TryReadAuthenticate(msg, out var domain, out var name, out var ntResponse))
                     {
                         user = string.IsNullOrEmpty(domain) ? name : domain + "\\" + name;
+                        crossed = true;
                         if (revealSecrets) secret = Convert.ToHexStringLower(ntResponse);
                         break;
                     }
@@ -101,15 +119,29 @@ public static class SaslDecoder
                 if (r.Count > 0 && r[0].Length > 0) user = Utf8(r[0]);
                 break;
             default:
-                if (x.Mechanism.StartsWith("SCRAM-", StringComparison.Ordinal) && r.Count > 0)
+                if (x.Mechanism.StartsWith("SCRAM-", StringComparison.Ordinal))
                 {
-                    // client-first-message = gs2-header "n=" saslname ",r=" nonce (RFC 5802 §7);
-                    // client-final-message ends ",p=" proof.
-                    var first = Utf8(r[0]);
-                    user = Attribute(first, 'n');
-                    if (revealSecrets && r.Count > 1) secret = Attribute(Utf8(r[1]), 'p');
+                    // client-first-message = gs2-header "n=" saslname ",r=" nonce (RFC 5802 §7); only the
+                    // client-final-message carries the proof (",p="). Each says what it is by its attributes.
+                    crossed = false;
+                    foreach (var msg in r)
+                    {
+                        var s = Utf8(msg);
+                        user ??= Attribute(s, 'n');
+                        if (Attribute(s, 'p') is { } proof)
+                        {
+                            crossed = true;
+                            if (revealSecrets) secret = proof;
+                        }
+                    }
                 }
                 break;
+        }
+        var exposure = ExposureOf(x.Mechanism);
+        if (exposure != CredentialExposure.None && !crossed)
+        {
+            // A message that could not be read (bad base64, past the bounds) or lost bytes may have carried it.
+            exposure = x.Damaged || x.Malformed ? CredentialExposure.Unknown : CredentialExposure.None;
         }
         return new SaslCredentials(user, secret, exposure);
     }

@@ -23,6 +23,17 @@ public sealed class SaslExchange
     public bool Cancelled { get; private set; }
     /// <summary>A message was not valid base64 or exceeded the bounds.</summary>
     public bool Malformed { get; private set; }
+    /// <summary>
+    /// Client bytes were lost during the exchange: the messages seen may not be the ones at their
+    /// positions (a lost username makes the password the first response), so only messages that
+    /// describe themselves can be trusted, and what crossed can no longer be ruled out.
+    /// </summary>
+    public bool Damaged { get; private set; }
+
+    public void MarkDamaged() => Damaged = true;
+
+    /// <summary>Packet time of the client's last line in the exchange: the attempt's time.</summary>
+    public long LastClientLineNs { get; set; }
 
     /// <summary>A client line in the exchange: base64, "=" for an empty initial response (RFC 4959 §3), or "*".</summary>
     public void AddClientLine(ReadOnlySpan<byte> line)

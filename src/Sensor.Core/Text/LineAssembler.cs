@@ -37,12 +37,23 @@ public sealed class LineAssembler
     /// <summary>True while a partial line is held.</summary>
     public bool HasPartial => _length > 0;
 
-    /// <summary>After a gap the stream is mid-line: drop what is held and skip to the next line end.</summary>
-    public void Resynchronize()
+    /// <summary>The next byte handed in starts a line: nothing is held and nothing is being skipped.</summary>
+    public bool AtLineStart => _length == 0 && !_discarding;
+
+    /// <summary>
+    /// Bytes were lost. When a partial line was held the loss began mid-line: what follows up to the
+    /// next line end is the tail of a broken line, dropped without a count. When nothing was held the
+    /// loss began at a line boundary and most likely ended at one too (lost segments carry whole
+    /// lines far more often than not): the next bytes start a line and no line is spent. Whether
+    /// that line can be trusted is the protocol's question, not the framer's.
+    /// </summary>
+    /// <returns>True when the loss began at a line boundary.</returns>
+    public bool Resynchronize()
     {
+        bool atBoundary = _length == 0 && !_discarding;
         Release();
-        _discarding = true;
-        _discardingSilently = true;
+        if (!atBoundary) _discarding = _discardingSilently = true;
+        return atBoundary;
     }
 
     /// <summary>

@@ -98,6 +98,8 @@ public sealed class RunSummary : IEventSink
         sb.AppendLine($"skipped: lines too long {c.LinesTooLong} (line budget full {c.LineBudgetHits}), malformed lines {c.MalformedLines}, literals {c.LiteralsSkipped} " +
                       $"({c.LiteralBytesSkipped} bytes), unmatched responses {c.UnmatchedResponses}, SASL exchanges aborted before any credential {c.SaslExchangesAbortedEmpty}, pending-command overflows {c.PendingCommandOverflows}, " +
                       $"segments without a connection {c.SegmentsWithoutFlow}");
+        sb.AppendLine($"after losses: credentials no answer proved {c.CredentialsUnproven}, answers that could not be paired {c.AnswersAfterLoss}, " +
+                      $"order of answers recovered {c.AnswerOrderRecovered}; analyzer faults {c.AnalyzerFaults} (each gave up one connection)");
         if (MetricsLine is not null) sb.AppendLine(MetricsLine);
         return sb.ToString();
     }

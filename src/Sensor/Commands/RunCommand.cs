@@ -1,3 +1,4 @@
+using Sensor.Core.Health;
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -106,6 +107,8 @@ public static class RunCommand
                 outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {Message:lj}{NewLine}{Exception}")
             .CreateLogger();
         Serilog.Debugging.SelfLog.Enable(m => Console.Error.WriteLine("sensor: event log: " + m));
+        AnalyzerFaultLog.Use((flowId, where) =>
+            appLog.Warning("analyzer fault in connection {FlowId} ({Where}): that connection is no longer analysed", flowId, where));
         try
         {
             var capture = new CaptureSettings

@@ -9,9 +9,9 @@ namespace Sensor.Hosting;
 /// </summary>
 public sealed record CaptureHealth(
     long PacketsReceived, long DroppedByKernel, long DroppedByInterface, long PacketsAnalysed, long Bytes,
-    int Flows, long BytesBuffered, long Gaps, long EventsWritten, long CaptureRestarts)
+    int Flows, long BytesBuffered, long Gaps, long EventsWritten, long CaptureRestarts, long AnalyzerFaults)
 {
     public static CaptureHealth From(CaptureStatistics stats, SensorCounters c, int flows, long eventsWritten) =>
         new(stats.Received, stats.DroppedByKernel, stats.DroppedByInterface, c.PacketsRead, c.BytesRead,
-            flows, c.BytesBufferedNow, c.Gaps, eventsWritten, stats.Reopens);
+            flows, c.BytesBufferedNow, c.Gaps, eventsWritten, stats.Reopens, c.AnalyzerFaults);
 }

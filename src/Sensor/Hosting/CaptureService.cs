@@ -122,6 +122,7 @@ public sealed class CaptureService(
                     ["flows"] = h.Flows,
                     ["buffered_bytes"] = h.BytesBuffered,
                     ["gaps"] = h.Gaps,
+                    ["analyzer_faults"] = h.AnalyzerFaults,
                     ["events_written"] = h.EventsWritten,
                     ["points_written"] = m.PointsWritten,
                     ["points_spooled"] = m.PointsSpooled,

@@ -144,15 +144,16 @@ public sealed class ImapSessionTests
         S("+ UGFzc3dvcmQ6\r\n"), C("*\r\n"),
     ];
 
+    // Cancelled at the password prompt: the username crossed, the password did not.
     [Fact]
     public void AuthenticateCancelledWithStarIsAFailure() => ExpectOneAuth(
         [.. LoginCancelledAtThePasswordPrompt, S("a1 BAD AUTHENTICATE cancelled\r\n")],
-        true, "AUTH=LOGIN", "alice", null, CredentialExposure.Cleartext, AuthOutcome.Failure);
+        true, "AUTH=LOGIN", "alice", null, CredentialExposure.None, AuthOutcome.Failure);
 
     [Fact]
     public void AuthenticateCancelledWithStarAndNeverAnsweredIsStillAFailure() => ExpectOneAuth(
         LoginCancelledAtThePasswordPrompt,
-        true, "AUTH=LOGIN", "alice", null, CredentialExposure.Cleartext, AuthOutcome.Failure);
+        true, "AUTH=LOGIN", "alice", null, CredentialExposure.None, AuthOutcome.Failure);
 
     [Fact]
     public void AuthenticateCancelledBeforeAnyResponseIsCountedButNotALoginAttempt()
@@ -177,7 +178,7 @@ public sealed class ImapSessionTests
             Endpoints.ImapServer, Options(true), h =>
             {
                 Assert.Equal(2, h.Sink.Auths.Count);
-                Conversation.AssertAuth(h.Sink.Auths[0], "AUTH=LOGIN", "alice", null, CredentialExposure.Cleartext, AuthOutcome.Failure);
+                Conversation.AssertAuth(h.Sink.Auths[0], "AUTH=LOGIN", "alice", null, CredentialExposure.None, AuthOutcome.Failure);
                 Conversation.AssertAuth(h.Sink.Auths[1], "LOGIN", "bob", "hunter2", CredentialExposure.Cleartext, AuthOutcome.Success);
             });
     }

@@ -109,8 +109,44 @@ public sealed class SaslDecoderTests
     [Fact]
     public void ScramWithAnAuthzidStillReportsTheAuthenticationName()
     {
-        var c = SaslDecoder.Decode(Exchange("SCRAM-SHA-1", B64("n,a=admin,n=user,r=fyko+d2lbbFgONRv9qkxdawL")), false);
+        var c = SaslDecoder.Decode(Exchange("SCRAM-SHA-1", B64("n,a=admin,n=user,r=fyko+d2lbbFgONRv9qkxdawL"),
+            B64("c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=")), false);
         Assert.Equal(new SaslCredentials("user", null, CredentialExposure.Hashed), c);
+    }
+
+    [Fact]
+    public void ScramEndedBeforeTheProofExposedNothing()
+    {
+        // client-first-message only (RFC 5802 §3): the server refused before the proof crossed.
+        var c = SaslDecoder.Decode(Exchange("SCRAM-SHA-1", B64("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL")), false);
+        Assert.Equal(new SaslCredentials("user", null, CredentialExposure.None), c);
+    }
+
+    [Fact]
+    public void SaslLoginEndedAfterTheUsernameExposedNoPassword()
+    {
+        var c = SaslDecoder.Decode(Exchange("LOGIN", B64("alice")), false);
+        Assert.Equal(new SaslCredentials("alice", null, CredentialExposure.None), c);
+    }
+
+    [Fact]
+    public void SaslLoginWithLostClientBytesGivesNoUsernameItCannotPlace()
+    {
+        // The username's line may be the one that was lost: the first message seen could be the password.
+        var x = Exchange("LOGIN", B64("hunter2"));
+        x.MarkDamaged();
+        Assert.Equal(new SaslCredentials(null, null, CredentialExposure.Unknown), SaslDecoder.Decode(x, true));
+        x.AddClientLine(Encoding.ASCII.GetBytes(B64("more")));
+        Assert.Equal(new SaslCredentials(null, null, CredentialExposure.Cleartext), SaslDecoder.Decode(x, true));
+    }
+
+    [Fact]
+    public void PlainRefusedBeforeAnyResponseExposedNothing()
+    {
+        Assert.Equal(new SaslCredentials(null, null, CredentialExposure.None), SaslDecoder.Decode(Exchange("PLAIN"), true));
+        var lost = Exchange("PLAIN");
+        lost.MarkDamaged();
+        Assert.Equal(new SaslCredentials(null, null, CredentialExposure.Unknown), SaslDecoder.Decode(lost, true));
     }
 
     [Fact]
@@ -163,7 +199,8 @@ public sealed class SaslDecoderTests
         x.AddClientLine(Encoding.ASCII.GetBytes(line));
         Assert.True(x.Malformed);
         Assert.Empty(x.ClientResponses);
-        Assert.Equal(new SaslCredentials(null, null, CredentialExposure.Cleartext), SaslDecoder.Decode(x, true));
+        // Something crossed that could not be read: it may have been the password.
+        Assert.Equal(new SaslCredentials(null, null, CredentialExposure.Unknown), SaslDecoder.Decode(x, true));
     }
 
     [Fact]

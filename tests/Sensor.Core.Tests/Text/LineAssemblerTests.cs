@@ -121,12 +121,24 @@ public sealed class LineAssemblerTests
     }
 
     [Fact]
-    public void ResynchronizeSkipsToTheNextLineEndEvenAcrossChunks()
+    public void ResynchronizeMidLineSkipsToTheNextLineEndEvenAcrossChunks()
     {
         var a = new LineAssembler(1024);
-        a.Resynchronize();
+        Assert.Empty(Frame(a, [Encoding.ASCII.GetBytes("a1 NO")]));
+        Assert.False(a.Resynchronize());
+        Assert.False(a.AtLineStart);
         Assert.Empty(Frame(a, [Encoding.ASCII.GetBytes("tail of a lost "), Encoding.ASCII.GetBytes("line")]));
         Assert.Equal(["L:a2 NOOP"], Frame(a, [Encoding.ASCII.GetBytes("\r\na2 NOOP\r\n")]));
+    }
+
+    [Fact]
+    public void AGapAtALineBoundaryCostsNoLine()
+    {
+        var a = new LineAssembler(1024);
+        Assert.Equal(["L:USER alice"], Frame(a, [Encoding.ASCII.GetBytes("USER alice\r\n")]));
+        Assert.True(a.Resynchronize());
+        Assert.True(a.AtLineStart);
+        Assert.Equal(["L:PASS hunter2"], Frame(a, [Encoding.ASCII.GetBytes("PASS hunter2\r\n")]));
     }
 
     [Fact]
