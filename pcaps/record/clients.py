@@ -9,6 +9,10 @@ pipelines, a client that hangs up before the answer) use a small socket client
 that behaves like a real one: it reads the greeting, waits for "+"
 continuations where the protocol requires them, and reads every answer.
 Exits non-zero if the session did not go the way the scenario intends.
+
+The "refused" scenarios run against the instance with plaintext
+authentication disabled and connect from INSECURE_CLIENT_HOST (127.0.0.2;
+see testdata.py), so that Dovecot treats the connection as not secured.
 """
 
 import base64
@@ -22,7 +26,7 @@ import ssl
 import sys
 import time
 
-from testdata import HOST, USERS, WRONG_PASSWORD, APPEND_MESSAGE
+from testdata import HOST, INSECURE_CLIENT_HOST, USERS, WRONG_PASSWORD, APPEND_MESSAGE
 
 TIMEOUT = 20
 
@@ -222,8 +226,9 @@ def imap_append_fetch(port):
 class Line:
     """Minimal line-oriented socket client (used for what imaplib can't do)."""
 
-    def __init__(self, port):
-        self.s = socket.create_connection((HOST, port), timeout=TIMEOUT)
+    def __init__(self, port, source=None):
+        self.s = socket.create_connection((HOST, port), timeout=TIMEOUT,
+                                          source_address=(source, 0) if source else None)
         self.buf = b""
 
     def readline(self):
@@ -419,6 +424,130 @@ def pop3_pass_client_hangup(port):
     expect(c.readline().startswith(b"+OK"), "USER")
     c.send(b"PASS %s\r\n" % WRONG_PASSWORD.encode())
     time.sleep(0.3)
+    c.close()
+
+
+# ------------------------------------- refused before any secret (plaintext disabled)
+# Dovecot runs with disable_plaintext_auth = yes and these clients connect
+# from INSECURE_CLIENT_HOST, so it hides USER and the PLAIN/LOGIN mechanisms
+# from CAPA/CAPABILITY and advertises LOGINDISABLED.  The clients below send
+# the credentials commands anyway, as scripts using imaplib/poplib do (the
+# libraries do not look at the capability lists; curl does, and refuses
+# locally with "Login denied" without sending anything, so curl has no
+# scenario here).
+
+
+class InsecurePOP3(poplib.POP3):
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout,
+                                        source_address=(INSECURE_CLIENT_HOST, 0))
+
+
+class InsecureIMAP4(imaplib.IMAP4):
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout,
+                                        source_address=(INSECURE_CLIENT_HOST, 0))
+
+
+def insecure_pop3(port):
+    return InsecurePOP3(HOST, port, timeout=TIMEOUT)
+
+
+def insecure_imap(port):
+    return InsecureIMAP4(HOST, port, timeout=TIMEOUT)
+
+
+def expect_pop3_refused(cmd, *args):
+    try:
+        resp = cmd(*args)
+    except poplib.error_proto as e:
+        expect(b"Plaintext authentication" in e.args[0], "refusal: %r" % (e.args,))
+    else:
+        raise SystemExit("accepted on an insecure connection: %r" % (resp,))
+
+
+def pop3_user_refused(port):
+    # poplib user(): "USER alice" answered -ERR [AUTH] Plaintext authentication
+    # disallowed...; the password is never sent.
+    p = insecure_pop3(port)
+    expect_pop3_refused(p.user, "alice")
+    p.quit()
+
+
+def pop3_auth_plain_refused(port):
+    # "AUTH PLAIN" through poplib's command path: refused before the "+ ",
+    # so the base64 response is never sent.
+    p = insecure_pop3(port)
+    expect_pop3_refused(p._shortcmd, "AUTH PLAIN")
+    p.quit()
+
+
+def pop3_auth_login_refused(port):
+    p = insecure_pop3(port)
+    expect_pop3_refused(p._shortcmd, "AUTH LOGIN")
+    p.quit()
+
+
+def imap_authenticate_refused(port, mechanism):
+    m = insecure_imap(port)
+    expect("LOGINDISABLED" in m.capabilities and "AUTH=%s" % mechanism not in m.capabilities,
+           "capabilities of the insecure connection: %r" % (m.capabilities,))
+    called = []
+
+    def respond(challenge):
+        called.append(challenge)
+        return b"\0alice\0" + USERS["alice"].encode() if mechanism == "PLAIN" else b"alice"
+    try:
+        m.authenticate(mechanism, respond)
+    except imaplib.IMAP4.error as e:
+        expect("PRIVACYREQUIRED" in str(e), "refusal: %s" % e)
+    else:
+        raise SystemExit("AUTHENTICATE %s accepted on an insecure connection" % mechanism)
+    expect(not called, "the server sent a continuation")
+    m.logout()
+
+
+def imap_authenticate_plain_refused(port):
+    imap_authenticate_refused(port, "PLAIN")
+
+
+def imap_authenticate_login_refused(port):
+    imap_authenticate_refused(port, "LOGIN")
+
+
+def imap_login_logindisabled(port):
+    # imaplib login() does not look at LOGINDISABLED: the password crosses in
+    # the clear and Dovecot answers NO [PRIVACYREQUIRED] (after an untagged
+    # "* BAD [ALERT] ... the password was exposed").
+    m = insecure_imap(port)
+    expect("LOGINDISABLED" in m.capabilities, "LOGINDISABLED advertised")
+    try:
+        m.login("alice", USERS["alice"])
+    except imaplib.IMAP4.error as e:
+        expect("PRIVACYREQUIRED" in str(e), "refusal: %s" % e)
+    else:
+        raise SystemExit("LOGIN accepted despite LOGINDISABLED")
+    m.logout()
+
+
+def pop3_user_after_server_close(port):
+    # Three unknown commands draw Dovecot's "-ERR Too many invalid bad
+    # commands." and its close (FIN).  The client reads up to that close and
+    # then sends "USER alice" into the half-closed connection: it is never
+    # answered (the server's kernel resets the connection).
+    c = Line(port, source=INSECURE_CLIENT_HOST)
+    expect(c.readline().startswith(b"+OK"), "greeting")
+    for _ in range(3):
+        c.send(b"XYZZY\r\n")
+        expect(c.readline().startswith(b"-ERR"), "unknown command refused")
+    expect(c.read_to_eof().startswith(b"-ERR Too many"), "server gives up on the client")
+    c.send(b"USER alice\r\n")
+    try:
+        rest = c.s.recv(4096)
+    except ConnectionResetError:
+        rest = b""
+    expect(rest == b"", "USER after the close was answered: %r" % rest)
+    time.sleep(0.2)   # let the RST land first, so closing sends no FIN of its own
     c.close()
 
 

@@ -28,21 +28,23 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-from testdata import USERS, WRONG_PASSWORD, DECOY_LINES  # noqa: E402
+from testdata import HOST, INSECURE_CLIENT_HOST, USERS, WRONG_PASSWORD, DECOY_LINES  # noqa: E402
 
 # ----------------------------------------------------------------- pcap reading
 
 
 def tcp_session(pcap):
-    """Returns (client_port, server_port, lines, flags) of the single TCP
-    session in the capture.  lines: [(dir, text)] in wire order, dir "C"/"S",
-    text decoded as latin-1 without the CRLF."""
+    """Returns (client_ip, client_port, server_port, lines, flags) of the
+    single TCP session in the capture.  lines: [(dir, text)] in wire order,
+    dir "C"/"S", text decoded as latin-1 without the CRLF.  flags: fin_c,
+    fin_s, rst, and c_after_fin_s (the client sent payload after the server's
+    FIN)."""
     out = subprocess.run(
         ["tshark", "-r", pcap, "-T", "fields", "-E", "separator=|",
          "-e", "tcp.stream", "-e", "tcp.srcport", "-e", "tcp.dstport",
          "-e", "tcp.flags.syn", "-e", "tcp.flags.ack", "-e", "tcp.flags.fin",
          "-e", "tcp.flags.reset", "-e", "tcp.analysis.retransmission",
-         "-e", "tcp.payload"],
+         "-e", "tcp.payload", "-e", "ip.src"],
         check=True, capture_output=True, text=True).stdout
     rows = [r.split("|") for r in out.splitlines() if r.strip()]
     streams = {r[0] for r in rows}
@@ -51,8 +53,8 @@ def tcp_session(pcap):
     syn = [r for r in rows if r[3] in ("1", "True") and r[4] in ("0", "False")]
     if len(syn) != 1:
         raise AssertionError("no (single) SYN: capture incomplete")
-    client, server = int(syn[0][1]), int(syn[0][2])
-    flags = {"fin_c": False, "fin_s": False, "rst": False}
+    client, server, client_ip = int(syn[0][1]), int(syn[0][2]), syn[0][9]
+    flags = {"fin_c": False, "fin_s": False, "rst": False, "c_after_fin_s": False}
     chunks = []
     for r in rows:
         src = int(r[1])
@@ -66,6 +68,8 @@ def tcp_session(pcap):
         payload = bytes.fromhex(r[8].replace(":", "")) if r[8] else b""
         if not payload:
             continue
+        if d == "C" and flags["fin_s"]:
+            flags["c_after_fin_s"] = True
         if chunks and chunks[-1][0] == d:
             chunks[-1][1] += payload
         else:
@@ -76,7 +80,7 @@ def tcp_session(pcap):
         if parts[-1] == b"":
             parts.pop()
         lines += [(d, p.decode("latin-1")) for p in parts]
-    return client, server, lines, flags
+    return client_ip, client, server, lines, flags
 
 
 # ----------------------------------------------------------------- events
@@ -145,9 +149,14 @@ PLAIN_OK = r"^{tag} OK Logged in$"
 SCENARIOS = []
 
 
-def scenario(name, proto, port, client, holds, wire, events, absent=(), complete=True):
+def scenario(name, proto, port, client, holds, wire, events, absent=(), complete=True,
+             client_ip=HOST, client_fin=True, server_closes_first=False):
+    """client_fin: the client's FIN must be in the capture (None: FIN or not).
+    server_closes_first: the server's FIN comes before client data, and an RST follows."""
     SCENARIOS.append(dict(name=name, proto=proto, port=port, client=client, holds=holds,
-                          wire=wire, events=events, absent=absent, complete=complete))
+                          wire=wire, events=events, absent=absent, complete=complete,
+                          client_ip=client_ip, client_fin=client_fin,
+                          server_closes_first=server_closes_first))
 
 
 def imap_login_wire(user, arg_user, arg_pw, ok=True):
@@ -420,6 +429,86 @@ scenario("pop3-port-2110", "pop3", 2110, "poplib user() pass_()",
          [auth("USER", "alice", "cleartext", "success", PW)])
 
 
+# ---- refused before any secret: the instance with plaintext auth disabled
+# (disable_plaintext_auth = yes; the clients connect from INSECURE_CLIENT_HOST,
+# see testdata.py).  The project's rule for these: an attempt the server
+# refuses before any secret is sent (POP3 USER answered -ERR, AUTH/AUTHENTICATE
+# refused before the first client response, USER sent into a closing
+# connection) is still an auth event: exposure none, the username when it was
+# sent (null otherwise), the outcome from the answer (failure for -ERR/NO/BAD,
+# unknown when none came).  No secret crossed, so the events have no secret.
+# An IMAP LOGIN sent despite LOGINDISABLED did carry the password: cleartext.
+
+INSECURE_IMAP_GREETING = r"^\* OK \[CAPABILITY (?=.* LOGINDISABLED)(?!.*AUTH=PLAIN)(?!.*AUTH=LOGIN).*\] Dovecot .*ready\.$"
+POP3_PLAINTEXT_DISALLOWED = r"^-ERR \[AUTH\] Plaintext authentication disallowed on non-secure \(SSL/TLS\) connections\.$"
+POP3_PLAINTEXT_DISABLED = r"^-ERR \[AUTH\] Plaintext authentication disabled\.$"
+IMAP_PLAINTEXT_DISABLED = r"^{tag} NO \[PRIVACYREQUIRED\] Plaintext authentication disabled\.$"
+NO_SECRET = [PW, b64("\0alice\0" + PW), b64(PW)]
+
+
+def refused(name, proto, client, holds, wire, events, absent=NO_SECRET, **kw):
+    scenario(name, proto, 143 if proto == "imap" else 110, client, holds, wire, events,
+             absent=absent, client_ip=INSECURE_CLIENT_HOST, **kw)
+
+
+refused("pop3-user-refused", "pop3", "poplib user() (plaintext disabled)",
+        "`USER alice` answered `-ERR [AUTH] Plaintext authentication disallowed on non-secure "
+        "(SSL/TLS) connections.`; no PASS, QUIT",
+        [("S", GREETING), ("C", "^USER alice$"), ("S", POP3_PLAINTEXT_DISALLOWED),
+         ("C", "^QUIT$"), ("S", r"^\+OK Logging out")],
+        [auth("USER", "alice", "none", "failure", None)])
+
+refused("pop3-auth-plain-refused", "pop3", "poplib (command path, plaintext disabled)",
+        "`AUTH PLAIN` answered `-ERR [AUTH] Plaintext authentication disabled.` before any `+ `: "
+        "no response sent, QUIT",
+        [("S", GREETING), ("C", "^AUTH PLAIN$"), ("S", POP3_PLAINTEXT_DISABLED),
+         ("C", "^QUIT$"), ("S", r"^\+OK Logging out")],
+        [auth("AUTH=PLAIN", None, "none", "failure", None)])
+
+refused("pop3-auth-login-refused", "pop3", "poplib (command path, plaintext disabled)",
+        "`AUTH LOGIN` answered `-ERR [AUTH] Plaintext authentication disabled.` before the "
+        "username prompt: nothing sent, QUIT",
+        [("S", GREETING), ("C", "^AUTH LOGIN$"), ("S", POP3_PLAINTEXT_DISABLED),
+         ("C", "^QUIT$"), ("S", r"^\+OK Logging out")],
+        [auth("AUTH=LOGIN", None, "none", "failure", None)],
+        absent=NO_SECRET + [b64("alice")])
+
+refused("pop3-user-after-server-close", "pop3", "python socket client (plaintext disabled)",
+        "three unknown commands draw `-ERR Too many invalid bad commands.` and Dovecot's close "
+        "(FIN); the client then sends `USER alice` into the half-closed connection, never "
+        "answered (RST)",
+        [("C", "^XYZZY$"), ("S", r"^-ERR Unknown command\.$"), ("C", "^XYZZY$"),
+         ("S", r"^-ERR Unknown command\.$"), ("C", "^XYZZY$"), ("S", r"^-ERR Unknown command\.$"),
+         ("S", r"^-ERR Too many invalid bad commands\.$"), ("C", "^USER alice$"), ("END", None)],
+        [auth("USER", "alice", "none", "unknown", None)],
+        client_fin=None, server_closes_first=True)
+
+refused("imap-authenticate-plain-refused", "imap", "imaplib authenticate() (plaintext disabled)",
+        "greeting advertises `LOGINDISABLED` and no `AUTH=PLAIN`; `AUTHENTICATE PLAIN` answered "
+        "`NO [PRIVACYREQUIRED] Plaintext authentication disabled.` before any `+`: no response sent",
+        [("S", INSECURE_IMAP_GREETING), ("C", TAGGED + "AUTHENTICATE PLAIN$"),
+         ("S", IMAP_PLAINTEXT_DISABLED), ("C", r"^\S+ LOGOUT$"), ("S", r"^\S+ OK Logout")],
+        [auth("AUTH=PLAIN", None, "none", "failure", None)])
+
+refused("imap-authenticate-login-refused", "imap", "imaplib authenticate() (plaintext disabled)",
+        "`AUTHENTICATE LOGIN` answered `NO [PRIVACYREQUIRED] Plaintext authentication disabled.` "
+        "before the username prompt: nothing sent",
+        [("S", INSECURE_IMAP_GREETING), ("C", TAGGED + "AUTHENTICATE LOGIN$"),
+         ("S", IMAP_PLAINTEXT_DISABLED), ("C", r"^\S+ LOGOUT$"), ("S", r"^\S+ OK Logout")],
+        [auth("AUTH=LOGIN", None, "none", "failure", None)],
+        absent=NO_SECRET + [b64("alice")])
+
+refused("imap-login-logindisabled", "imap", "imaplib login() (plaintext disabled)",
+        '`LOGIN alice "wonderland"` despite `LOGINDISABLED`: the password crossed; untagged '
+        "`* BAD [ALERT] ...` and `NO [PRIVACYREQUIRED]`",
+        [("S", INSECURE_IMAP_GREETING), ("C", TAGGED + 'LOGIN alice "wonderland"$'),
+         ("S", r"^\* BAD \[ALERT\] Plaintext authentication not allowed without SSL/TLS"),
+         ("S", r"^{tag} NO \[PRIVACYREQUIRED\] Plaintext authentication disallowed on "
+               r"non-secure \(SSL/TLS\) connections\.$")],
+        [auth("LOGIN", "alice", "cleartext", "failure", PW)],
+        absent=())
+
+
 # ----------------------------------------------------------------- checking
 
 def walk(lines, wire):
@@ -445,9 +534,14 @@ def walk(lines, wire):
 
 def check(outdir, sc):
     pcap = os.path.join(outdir, sc["name"] + ".pcap")
-    client, server, lines, flags = tcp_session(pcap)
+    client_ip, client, server, lines, flags = tcp_session(pcap)
     assert server == sc["port"], "server port %d != %d" % (server, sc["port"])
-    assert flags["fin_c"], "client FIN missing: capture incomplete"
+    assert client_ip == sc["client_ip"], "client address %s != %s" % (client_ip, sc["client_ip"])
+    if sc["client_fin"]:
+        assert flags["fin_c"], "client FIN missing: capture incomplete"
+    if sc["server_closes_first"]:
+        assert flags["c_after_fin_s"], "the client sent nothing after the server's FIN"
+        assert flags["rst"], "no RST after the client wrote into the closed connection"
     if sc["complete"] and "END" not in [d for d, _ in sc["wire"]]:
         # (after TLS the server's close_notify can meet a closed client socket: RST)
         assert flags["fin_s"] or flags["rst"], "server FIN/RST missing: capture incomplete"
@@ -458,7 +552,7 @@ def check(outdir, sc):
     events = sc["events"](groups) if callable(sc["events"]) else sc["events"]
     out = []
     for ev in events:
-        o = {"event_type": ev["event_type"], "src_ip": "127.0.0.1", "src_port": client,
+        o = {"event_type": ev["event_type"], "src_ip": sc["client_ip"], "src_port": client,
              "dest_ip": "127.0.0.1", "dest_port": sc["port"], "app_proto": sc["proto"]}
         o.update({k: v for k, v in ev.items() if k != "event_type"})
         out.append(o)
@@ -469,7 +563,8 @@ def short(ev):
     if ev["event_type"] == "starttls":
         return "starttls %s" % ev["tls"]["outcome"]
     a = ev["auth"]
-    return "auth %s %s %s %s%s" % (a["mechanism"], a["username"], a["exposure"], a["outcome"],
+    user = "null" if a["username"] is None else a["username"]
+    return "auth %s %s %s %s%s" % (a["mechanism"], user, a["exposure"], a["outcome"],
                                    (" secret=`%s`" % a["secret"]) if "secret" in a else "")
 
 
@@ -503,7 +598,8 @@ README_HEAD = """# Dovecot captures (real server, real clients, loopback)
 
 Made by `pcaps/record/record-dovecot.sh` (run as root: `bash pcaps/record/record-dovecot.sh`).
 Do not edit by hand: re-run the script, which rewrites every capture, every
-`NAME.expected.jsonl` and this file.
+`NAME.expected.jsonl` and this file (`record-dovecot.sh plaintext-allowed` or
+`plaintext-disabled` re-records only the captures of one instance).
 
 How they were made:
 
@@ -516,15 +612,29 @@ How they were made:
   dir.  Listeners on 127.0.0.1 only: IMAP 143 and 2143, POP3 110 and 2110.
   `auth_failure_delay` is Dovecot's default (2 s): failed logins are answered
   after ~2 s and the clients wait for that answer.
+* The `*-refused`, `imap-login-logindisabled` and `pop3-user-after-server-close`
+  captures come from a second instance, the same configuration with
+  `disable_plaintext_auth = yes` (Dovecot 2.3's name; 2.4 calls it
+  `auth_allow_cleartext = no`).  Dovecot counts a connection whose remote
+  address equals its local address as secured, so these clients connect from
+  127.0.0.2 (still loopback) to 127.0.0.1: Dovecot then hides USER and the
+  PLAIN/LOGIN mechanisms from CAPA/CAPABILITY, advertises `LOGINDISABLED` and
+  refuses every cleartext attempt.  The clients are Python scripts that send
+  the commands anyway (imaplib/poplib do not read the capability lists); curl
+  reads them and gives up locally ("Login denied") without sending anything,
+  so it has no capture here.
 * Clients: {curl}; {python} `imaplib` / `poplib` (see `pcaps/record/clients.py`;
   a few scenarios use a small socket client where the libraries cannot produce
   the wire form: literals for both LOGIN arguments, LITERAL+, POP3 pipelining,
-  a client that hangs up before the answer).
+  a client that hangs up before the answer, a client that writes after the
+  server closed).
 * Capture: one `tcpdump -i lo -U --immediate-mode -w NAME.pcap 'tcp port N'`
   per scenario, started before the client and stopped with SIGINT ~0.5 s after
   the client exits.  Every capture holds exactly one TCP connection
-  127.0.0.1:ephemeral -> 127.0.0.1:N from its SYN to its close (FIN; after TLS
+  127.0.0.1:ephemeral (127.0.0.2 for the plaintext-disabled instance) ->
+  127.0.0.1:N from its SYN to its close (FIN; after TLS
   the server's close_notify meets the closed client socket and draws an RST;
+  in `pop3-user-after-server-close` the client's late USER draws the RST;
   in the two hang-up captures the server's delayed answer comes only after the
   capture ended, and the script waits 3 s so it does not leak into the next
   capture).  Addresses are not
@@ -550,6 +660,12 @@ Conventions used in the expected files:
   outcome `unknown`.
 * Logins inside STARTTLS/STLS are invisible and not events; the STARTTLS/STLS
   command itself is a `starttls` event, `failure` when the server refused it.
+* An attempt the server refuses before any secret is sent (POP3 `USER`
+  answered `-ERR`, `AUTH`/`AUTHENTICATE` refused before the first client
+  response, a `USER` sent into a closing connection) is still an `auth`
+  event: exposure `none`, the username when it was sent (`null` otherwise),
+  outcome from the answer (`failure` for `-ERR`/`NO`/`BAD`, `unknown` when
+  none came).  Nothing secret crossed, so these events have no `secret`.
 
 Test users (passwd-file): {users}.
 

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Records real Dovecot POP3/IMAP sessions on loopback into pcaps/dovecot/.
 #
-#   sudo bash pcaps/record/record-dovecot.sh        (needs root: tcpdump, ports 110/143)
+#   sudo bash pcaps/record/record-dovecot.sh [GROUP]   (needs root: tcpdump, ports 110/143)
+#
+#   GROUP  all (default)       both groups below
+#          plaintext-allowed   the instance with disable_plaintext_auth = no
+#                              (logins of every kind)
+#          plaintext-disabled  the instance with disable_plaintext_auth = yes
+#                              (cleartext attempts the server refuses)
 #
 # A private Dovecot instance (own config, base_dir, passwd-file, maildir and
 # self-signed certificate, all in a fresh temp dir) listens on 127.0.0.1 ports
 # 143/110 and 2143/2110.  Each scenario runs a real client (curl, or Python's
 # imaplib/poplib, see clients.py) while its own tcpdump records 'tcp port N'
-# on lo.  Afterwards expected.py checks every capture against what the client
-# was meant to do and writes NAME.expected.jsonl plus README.md.
-# Nothing but 127.0.0.1 is ever contacted.  Re-runnable: each run starts from
-# an empty temp dir and rewrites every capture.
+# on lo.  The two groups run one after the other, each with its own instance
+# (same ports).  Afterwards expected.py checks every capture against what the
+# client was meant to do and writes NAME.expected.jsonl plus README.md.
+# Nothing but loopback is ever contacted (clients of the plaintext-disabled
+# group connect from 127.0.0.2, see testdata.py).  Re-runnable: each run
+# starts from an empty temp dir and rewrites every capture of its group(s).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,6 +27,18 @@ HOST=127.0.0.1
 export PYTHONDONTWRITEBYTECODE=1
 
 log() { printf '[record-dovecot] %s\n' "$*" >&2; }
+
+GROUP="${1:-all}"
+case "$GROUP" in
+  all|plaintext-allowed|plaintext-disabled) ;;
+  *) echo "usage: $0 [all|plaintext-allowed|plaintext-disabled]" >&2; exit 2 ;;
+esac
+want() { [ "$GROUP" = all ] || [ "$GROUP" = "$1" ]; }
+# The captures of the plaintext-disabled group; every other capture in OUT is
+# the plaintext-allowed group's.
+PLAINTEXT_DISABLED=(pop3-user-refused pop3-auth-plain-refused pop3-auth-login-refused
+  pop3-user-after-server-close imap-authenticate-plain-refused imap-authenticate-login-refused
+  imap-login-logindisabled)
 
 [ "$(id -u)" = 0 ] || { echo "run as root (tcpdump, ports 110/143)" >&2; exit 1; }
 
@@ -71,7 +91,19 @@ DH=""
 listener() {  # name port
   printf '  inet_listener %s {\n    address = %s\n    port = %s\n  }\n' "$1" "$HOST" "$2"
 }
-cat > "$WORK/dovecot.conf" <<EOF
+DOVECOT_VERSION="$(dovecot --version)"
+# The setting that refuses cleartext logins on connections that are not
+# secured: disable_plaintext_auth = yes|no up to 2.3, auth_allow_cleartext =
+# no|yes (inverted) from 2.4.  (The rest of this config is 2.3 syntax.)
+plaintext_setting() {  # yes: cleartext refused
+  case "$DOVECOT_VERSION" in
+    1.*|2.[0-3].*) echo "disable_plaintext_auth = $1" ;;
+    *) if [ "$1" = yes ]; then echo "auth_allow_cleartext = no"; else echo "auth_allow_cleartext = yes"; fi ;;
+  esac
+}
+
+write_config() {  # FILE DISABLE_PLAINTEXT(yes|no)
+cat > "$1" <<EOF
 # private instance for record-dovecot.sh; nothing from /etc/dovecot is read
 instance_name = sensor-rec
 base_dir = $WORK/run
@@ -82,7 +114,7 @@ listen = $HOST
 default_internal_user = dovecot
 default_login_user = dovenull
 first_valid_uid = 1
-disable_plaintext_auth = no
+$(plaintext_setting "$2")
 auth_mechanisms = plain login cram-md5 digest-md5 apop
 auth_verbose = yes
 mail_location = maildir:~/Maildir
@@ -113,23 +145,39 @@ $(listener pop3_alt 2110)
   }
 }
 EOF
+}
+write_config "$WORK/dovecot.conf" no
+write_config "$WORK/dovecot-plaintext-disabled.conf" yes
 
 # ------------------------------------------------------------------ dovecot
-dovecot -F -c "$WORK/dovecot.conf" &
-DOVECOT_PID=$!
-for _ in $(seq 100); do
-  n="$(ss -Hltn "( sport = :143 or sport = :110 or sport = :2143 or sport = :2110 )" | grep -c "$HOST" || true)"
-  [ "$n" = 4 ] && break
-  kill -0 "$DOVECOT_PID" 2>/dev/null || { cat "$WORK/dovecot.log" >&2 || true; echo "dovecot died" >&2; exit 1; }
-  sleep 0.1
-done
-[ "$n" = 4 ] || { echo "dovecot did not listen" >&2; exit 1; }
-DOVECOT_VERSION="$(dovecot --version)"
-log "dovecot $DOVECOT_VERSION listening on $HOST:143,110,2143,2110 (pid $DOVECOT_PID)"
+listening() {
+  ss -Hltn "( sport = :143 or sport = :110 or sport = :2143 or sport = :2110 )" | grep -c "$HOST" || true
+}
+start_dovecot() {  # CONFIG
+  dovecot -F -c "$1" &
+  DOVECOT_PID=$!
+  local n=0
+  for _ in $(seq 100); do
+    n="$(listening)"
+    [ "$n" = 4 ] && break
+    kill -0 "$DOVECOT_PID" 2>/dev/null || { cat "$WORK/dovecot.log" >&2 || true; echo "dovecot died" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ "$n" = 4 ] || { echo "dovecot did not listen" >&2; exit 1; }
+  log "dovecot $DOVECOT_VERSION ($(basename "$1")) listening on $HOST:143,110,2143,2110 (pid $DOVECOT_PID)"
+}
+stop_dovecot() {
+  kill -TERM "$DOVECOT_PID"
+  wait "$DOVECOT_PID" || true
+  DOVECOT_PID=""
+  # its login processes leave with it; the next instance needs the ports
+  for _ in $(seq 100); do [ "$(listening)" = 0 ] && break; sleep 0.1; done
+  log "dovecot log:"; sed 's/^/    /' "$WORK/dovecot.log" >&2
+  : > "$WORK/dovecot.log"
+}
 
 # ------------------------------------------------------------------ recording
 mkdir -p "$OUT"
-rm -f "$OUT"/*.pcap "$OUT"/*.expected.jsonl
 
 CURL=(curl -q -s -S --noproxy '*' --max-time 30 -o /dev/null)
 
@@ -153,6 +201,22 @@ record() {  # NAME PORT COMMAND...
   log "$name.pcap: $(grep -o '[0-9]* packets captured' "$err" || echo '?')"
 }
 py() { python3 "$HERE/clients.py" "$@"; }
+
+is_plaintext_disabled() { local n; for n in "${PLAINTEXT_DISABLED[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
+remove_group() {  # plaintext-allowed|plaintext-disabled: delete that group's captures and expected files
+  local f name
+  for f in "$OUT"/*.pcap "$OUT"/*.expected.jsonl; do
+    [ -e "$f" ] || continue
+    name="$(basename "$f")"; name="${name%.expected.jsonl}"; name="${name%.pcap}"
+    if is_plaintext_disabled "$name"; then [ "$1" = plaintext-disabled ] && rm -f "$f"
+    else [ "$1" = plaintext-allowed ] && rm -f "$f"; fi
+  done
+  return 0
+}
+
+if want plaintext-allowed; then
+remove_group plaintext-allowed
+start_dovecot "$WORK/dovecot.conf"
 
 # IMAP
 record imap-capability-only          143 py imap-capability-only 143
@@ -200,11 +264,25 @@ record pop3-retr                     110 py pop3-retr 110
 record pop3-pipelined                110 py pop3-pipelined 110
 record pop3-port-2110               2110 py pop3-user-pass 2110
 
-# ------------------------------------------------------------------ stop dovecot
-kill -TERM "$DOVECOT_PID"
-wait "$DOVECOT_PID" || true
-DOVECOT_PID=""
-log "dovecot log:"; sed 's/^/    /' "$WORK/dovecot.log" >&2
+stop_dovecot
+fi
+
+# ------------------------------------------------------------------ plaintext disabled
+# Cleartext attempts against disable_plaintext_auth = yes, from 127.0.0.2.
+if want plaintext-disabled; then
+remove_group plaintext-disabled
+start_dovecot "$WORK/dovecot-plaintext-disabled.conf"
+
+record pop3-user-refused               110 py pop3-user-refused 110
+record pop3-auth-plain-refused         110 py pop3-auth-plain-refused 110
+record pop3-auth-login-refused         110 py pop3-auth-login-refused 110
+record pop3-user-after-server-close    110 py pop3-user-after-server-close 110
+record imap-authenticate-plain-refused 143 py imap-authenticate-plain-refused 143
+record imap-authenticate-login-refused 143 py imap-authenticate-login-refused 143
+record imap-login-logindisabled        143 py imap-login-logindisabled 143
+
+stop_dovecot
+fi
 
 # ------------------------------------------------------------------ ground truth
 python3 "$HERE/expected.py" "$OUT" \

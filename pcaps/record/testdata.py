@@ -14,6 +14,13 @@ import sys
 
 HOST = "127.0.0.1"  # the only address the recording ever talks to
 
+# Source address of the clients recorded against the plaintext-disabled
+# instance.  Dovecot counts a connection whose remote address equals its local
+# address as secured (127.0.0.1 -> 127.0.0.1 is exempt from
+# disable_plaintext_auth), so those clients bind to another loopback address.
+# 127.0.0.0/8 is all loopback on Linux: nothing leaves the host.
+INSECURE_CLIENT_HOST = "127.0.0.2"
+
 # user -> password.  Passwords are stored {PLAIN} so that every mechanism
 # (PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, APOP) can be verified by Dovecot.
 USERS = {

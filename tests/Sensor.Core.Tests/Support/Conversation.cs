@@ -19,6 +19,8 @@ public enum Ending
     Fin,
     /// <summary>The capture ends (CloseAll).</summary>
     EndOfInput,
+    /// <summary>The server sends FIN first, without answering what is pending; then the client.</summary>
+    ServerCloses,
 }
 
 /// <summary>
@@ -43,6 +45,7 @@ public static class Conversation
             else c.ServerSends(step.Bytes);
         }
         if (ending == Ending.Fin) c.FinBoth();
+        else if (ending == Ending.ServerCloses) c.ServerCloses();
         harness.Finish();
         return harness;
     }

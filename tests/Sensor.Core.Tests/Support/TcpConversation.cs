@@ -55,6 +55,16 @@ public sealed class TcpConversation
         ServerNext += (uint)data.Length;
     }
 
+    /// <summary>
+    /// The client sends <paramref name="text"/> but the capture never sees the segment: the client's
+    /// sequence number moves past it and nothing is delivered. The server's next segment acknowledges
+    /// the lost bytes, as a real stack would, which tells the reassembler they passed the capture point.
+    /// </summary>
+    public void ClientLoses(string text) => ClientNext += (uint)Encoding.UTF8.GetByteCount(text);
+
+    /// <summary>The server's segment with <paramref name="text"/> is never captured (see <see cref="ClientLoses"/>).</summary>
+    public void ServerLoses(string text) => ServerNext += (uint)Encoding.UTF8.GetByteCount(text);
+
     /// <summary>The client's bytes as two segments, cut at <paramref name="at"/>.</summary>
     public void ClientSendsSplit(byte[] data, int at)
     {
@@ -73,6 +83,13 @@ public sealed class TcpConversation
     {
         Send(Client, Server, ClientNext, ServerNext, TcpFlags.Fin | TcpFlags.Ack, default);
         Send(Server, Client, ServerNext, ClientNext + 1, TcpFlags.Fin | TcpFlags.Ack, default);
+    }
+
+    /// <summary>The server closes first (FIN), without answering what is pending; the client's FIN follows.</summary>
+    public void ServerCloses()
+    {
+        Send(Server, Client, ServerNext, ClientNext, TcpFlags.Fin | TcpFlags.Ack, default);
+        Send(Client, Server, ClientNext, ServerNext + 1, TcpFlags.Fin | TcpFlags.Ack, default);
     }
 
     public void ClientResets() => Send(Client, Server, ClientNext, ServerNext, TcpFlags.Rst | TcpFlags.Ack, default);
