@@ -42,6 +42,19 @@ public sealed class FaultBoundary(IStreamConsumer inner, TcpFlow flow, SensorCou
         }
     }
 
+    public void OnUnseenBytesAcknowledged(StreamDirection direction, long timestampNs)
+    {
+        if (_faulted) return;
+        try
+        {
+            inner.OnUnseenBytesAcknowledged(direction, timestampNs);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Fault(e);
+        }
+    }
+
     public void OnClose(FlowCloseReason reason, long timestampNs)
     {
         if (_faulted) return;

@@ -6,6 +6,8 @@ namespace Sensor.Core.Detection;
 /// <summary>
 /// The first bytes of a connection, both directions, in arrival order, kept until the protocol is
 /// known and then replayed into its session. Bounded by <see cref="MailFlowClassifier.MaxPrefixPerDirection"/>.
+/// Gaps are kept in their place too (a lost greeting must not cost the login that follows), and a
+/// direction's first line is looked for after its last gap.
 /// </summary>
 internal sealed class FlowPrefix
 {
@@ -13,7 +15,8 @@ internal sealed class FlowPrefix
     // dozen bytes, and tens of thousands of them may be opening at once.
     private const int InitialCapacity = 256;
     private byte[] _bytes = new byte[InitialCapacity];
-    private readonly List<(StreamDirection Direction, int Offset, int Length, long Time)> _chunks = new(2);
+    // Length 0 with Gap > 0 marks bytes that were lost.
+    private readonly List<(StreamDirection Direction, int Offset, int Length, long Time, long Gap)> _chunks = new(2);
     private int _clientBytes, _serverBytes;
     private int _length;
 
@@ -32,21 +35,27 @@ internal sealed class FlowPrefix
                 _bytes = grown;
             }
             data[..n].CopyTo(_bytes.AsSpan(_length));
-            _chunks.Add((direction, _length, n, time));
+            _chunks.Add((direction, _length, n, time, 0));
             _length += n;
             used += n;
         }
         return Math.Max(n, 0);
     }
 
-    /// <summary>The first line of one direction, if its line end has arrived.</summary>
+    public void AddGap(StreamDirection direction, long skipped, long time) => _chunks.Add((direction, _length, 0, time, skipped));
+
+    /// <summary>The first line of one direction after its last gap, if its line end has arrived.</summary>
     public bool TryFirstLine(StreamDirection direction, out ReadOnlySpan<byte> line)
     {
         // Directions interleave in _bytes; gather this direction's bytes up to the first LF.
         line = default;
         int total = 0;
-        foreach (var c in _chunks)
+        int from = 0;
+        for (int i = 0; i < _chunks.Count; i++)
+            if (_chunks[i].Direction == direction && _chunks[i].Gap > 0) from = i + 1;
+        for (int i = from; i < _chunks.Count; i++)
         {
+            var c = _chunks[i];
             if (c.Direction != direction) continue;
             var chunk = _bytes.AsSpan(c.Offset, c.Length);
             int lf = chunk.IndexOf((byte)'\n');
@@ -58,7 +67,7 @@ internal sealed class FlowPrefix
             if (lf >= 0)
             {
                 var joined = new byte[total + lf];
-                Gather(direction, joined, total);
+                Gather(direction, from, joined, total);
                 chunk[..lf].CopyTo(joined.AsSpan(total));
                 line = TrimCr(joined);
                 return true;
@@ -68,11 +77,12 @@ internal sealed class FlowPrefix
         return false;
     }
 
-    private void Gather(StreamDirection direction, byte[] into, int count)
+    private void Gather(StreamDirection direction, int from, byte[] into, int count)
     {
         int at = 0;
-        foreach (var c in _chunks)
+        for (int i = from; i < _chunks.Count; i++)
         {
+            var c = _chunks[i];
             if (c.Direction != direction || at >= count) continue;
             int n = Math.Min(c.Length, count - at);
             _bytes.AsSpan(c.Offset, n).CopyTo(into.AsSpan(at));
@@ -96,7 +106,10 @@ internal sealed class FlowPrefix
     public bool Replay(MailSession session)
     {
         foreach (var c in _chunks)
-            if (!session.OnData(c.Direction, _bytes.AsSpan(c.Offset, c.Length), c.Time)) return false;
+        {
+            if (c.Gap > 0) session.OnGap(c.Direction, c.Gap, c.Time);
+            else if (!session.OnData(c.Direction, _bytes.AsSpan(c.Offset, c.Length), c.Time)) return false;
+        }
         return true;
     }
 }

@@ -81,8 +81,11 @@ public sealed class MailFlowClassifier : IStreamConsumer
     public void OnGap(StreamDirection direction, long skippedBytes, long timestampNs)
     {
         if (_session is not null) _session.OnGap(direction, skippedBytes, timestampNs);
-        else if (!_released) Release(); // a hole before we even know the protocol: not worth guessing
+        else if (!_released) (_prefix ??= new FlowPrefix()).AddGap(direction, skippedBytes, timestampNs); // replayed into the session
     }
+
+    public void OnUnseenBytesAcknowledged(StreamDirection direction, long timestampNs) =>
+        _session?.OnUnseenBytesAcknowledged(direction, timestampNs); // before classification the gap itself will come
 
     public void OnClose(FlowCloseReason reason, long timestampNs)
     {
@@ -129,7 +132,9 @@ public sealed class MailFlowClassifier : IStreamConsumer
             if (asServer != MailProtocolGuess.NotMail && ProtocolSignatures.FromClientLine(clientLine, out _) == MailProtocolGuess.NotMail)
                 return (asServer, true);
             var g = ProtocolSignatures.FromClientLine(clientLine, out bool decisive);
-            if (g == MailProtocolGuess.NotMail) return (MailProtocolGuess.NotMail, false);
+            // On a mail port an unknown first command may be the client's, not the protocol's
+            // (garbage before a login, a greeting lost): let the server's first line decide.
+            if (g == MailProtocolGuess.NotMail) return (full || _portHint == MailProtocolGuess.NotMail ? MailProtocolGuess.NotMail : MailProtocolGuess.NeedMore, false);
             if (decisive || g == _portHint) return (g, false);
             // A command shared with other protocols on an unusual port: wait for the server's answer.
             return (full ? g : MailProtocolGuess.NeedMore, false);

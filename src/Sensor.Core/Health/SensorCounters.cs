@@ -47,6 +47,8 @@ public sealed class SensorCounters
     public long PendingCommandOverflows;
     public long UnmatchedResponses;
     public long TlsUpgrades;
+    /// <summary>Connections that turned to TLS where the STARTTLS exchange was lost: parsing stopped there.</summary>
+    public long TlsWithoutStartTlsSeen;
     public long SaslExchangesAbortedEmpty;
     /// <summary>Credentials read after client bytes were lost that no answer proved to be commands: not reported.</summary>
     public long CredentialsUnproven;

@@ -51,16 +51,34 @@ public sealed class ImapSession : MailSession
     public override bool OnData(StreamDirection direction, ReadOnlySpan<byte> data, long timestampNs)
     {
         if (_server == ImapServerState.Tls) return false;
-        if (direction == StreamDirection.ClientToServer) ReadClient(data, timestampNs);
+        bool fromClient = direction == StreamDirection.ClientToServer;
+        if (AtLineStart(fromClient) && TurnedToTls(data))
+        {
+            _server = ImapServerState.Tls;
+            return false;
+        }
+        if (fromClient) ReadClient(data, timestampNs);
         else ReadServer(data, timestampNs);
         return _server != ImapServerState.Tls;
     }
+
+    /// <summary>The next byte of that direction would start a line (not inside a literal or a line).</summary>
+    private bool AtLineStart(bool fromClient) => fromClient
+        ? _client is ImapClientState.Command or ImapClientState.SaslResponses && _clientLines.AtLineStart
+        : _server == ImapServerState.Response && _serverLines.AtLineStart;
 
     public override void OnGap(StreamDirection direction, long skippedBytes, long timestampNs)
     {
         if (_server == ImapServerState.Tls) return;
         if (direction == StreamDirection.ClientToServer) OnClientGap(skippedBytes);
         else OnServerGap(skippedBytes);
+    }
+
+    public override void OnUnseenBytesAcknowledged(StreamDirection direction, long timestampNs)
+    {
+        // Tags keep pairing answers; only a SASL exchange can no longer tell an abort ("*") from a refusal.
+        if (direction == StreamDirection.ClientToServer && _client == ImapClientState.SaslResponses)
+            _authenticating!.Sasl!.MarkDamaged();
     }
 
     private void OnClientGap(long skipped)

@@ -26,8 +26,22 @@ public abstract class MailSession
     /// <returns>False once the connection is TLS (or hopeless): no more payload is wanted.</returns>
     public abstract bool OnData(StreamDirection direction, ReadOnlySpan<byte> data, long timestampNs);
     public abstract void OnGap(StreamDirection direction, long skippedBytes, long timestampNs);
+    /// <summary>The peer acknowledged bytes not delivered (see IStreamConsumer): its next answer may be to them.</summary>
+    public abstract void OnUnseenBytesAcknowledged(StreamDirection direction, long timestampNs);
     /// <summary>Settle what is still waiting for an answer: outcome unknown.</summary>
     public abstract void OnClose(long timestampNs);
+
+    /// <summary>
+    /// A TLS record header (content type 20-23, legacy version 3.x: RFC 8446 §5.1) where a line should
+    /// begin: the connection turned to TLS although its STARTTLS, or the answer to it, was lost. No text
+    /// protocol line starts with these control bytes.
+    /// </summary>
+    protected bool TurnedToTls(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 3 || data[0] < 0x14 || data[0] > 0x17 || data[1] != 3 || data[2] > 4) return false;
+        Context.Counters.TlsWithoutStartTlsSeen++;
+        return true;
+    }
 
     private bool _capabilitiesReported, _reportedStartTls, _reportedLoginDisabled;
 
@@ -76,6 +90,14 @@ public abstract class MailSession
             // Aborted before the client sent anything (e.g. curl giving up on DIGEST-MD5 to try the
             // next mechanism): no credential crossed, so it is not a login attempt.
             Context.Counters.SaslExchangesAbortedEmpty++;
+            return;
+        }
+        if (sasl.Damaged && sasl.ClientResponses.Count == 0)
+        {
+            // Client bytes were lost before the answer and none of its responses seen: the exchange may
+            // have been such an abort ("*"), a refusal, or a lost credential. Which cannot be told, and
+            // an abort is no attempt: no event.
+            Context.Counters.CredentialsUnproven++;
             return;
         }
         if (sasl.Cancelled && outcome == AuthOutcome.Unknown) outcome = AuthOutcome.Failure;

@@ -68,6 +68,7 @@ public sealed class Pop3Session : MailSession
         bool fromClient = direction == StreamDirection.ClientToServer;
         var lines = fromClient ? _clientLines : _serverLines;
         bool segmentStart = lines.AtLineStart;
+        if (segmentStart && _server != Pop3ServerState.Tls && TurnedToTls(data)) _server = Pop3ServerState.Tls;
         while (!data.IsEmpty && _server != Pop3ServerState.Tls)
         {
             bool startsSegment = segmentStart;
@@ -100,12 +101,33 @@ public sealed class Pop3Session : MailSession
         else
         {
             _serverLines.Resynchronize();
-            // The lost bytes may have held any owed answer, a challenge or a body's end.
-            SettleAll(AuthOutcome.Unknown);
-            _sasl = null;
+            // The lost bytes may have held any owed answer or a body's end: every queued command's
+            // answer is unknown, but for an AUTH still exchanging. Its client cannot send another
+            // command before the AUTH's answer, so while it goes on answering challenges the exchange
+            // is not over, and a lone answer at a segment start is its answer (the probe below). A
+            // command from the client instead shows the answer was among the lost bytes.
+            // Not when client bytes went missing during the exchange: those may have ended it.
+            Pop3PendingCommand? exchanging = null;
+            while (_pending.TryDequeue(out var p))
+            {
+                if (p.Kind == Pop3CommandKind.Auth && _sasl is { Damaged: false } && p.Sasl == _sasl) exchanging = p;
+                else Settle(p, AuthOutcome.Unknown);
+            }
+            if (exchanging is { } auth) _pending.Enqueue(auth);
             _server = Pop3ServerState.Status;
             LoseOrder(pairable: 0);
         }
+    }
+
+    public override void OnUnseenBytesAcknowledged(StreamDirection direction, long timestampNs)
+    {
+        if (_server == Pop3ServerState.Tls || direction != StreamDirection.ClientToServer) return;
+        // The server has client bytes we have not: the answer coming may be to a command we never
+        // saw, after the answers owed to what is queued (which still pair by position). A probe
+        // queued after a loss cannot prove the order any more.
+        _sasl?.MarkDamaged();
+        if (_orderLost && _pairable == 0) SettleAll(AuthOutcome.Unknown);
+        else LoseOrder(pairable: _orderLost ? _pairable : _pending.Count);
     }
 
     public override void OnClose(long timestampNs)
@@ -120,14 +142,17 @@ public sealed class Pop3Session : MailSession
     {
         if (_sasl is { } exchange)
         {
-            if (!IsCommandNotResponse(line, exchange))
+            if (!IsCommandNotResponse(line))
             {
                 exchange.AddClientLine(line);
                 exchange.LastClientLineNs = t;
                 if (exchange.Cancelled) _sasl = null; // "*" (RFC 5034 §4): the -ERR that follows settles the AUTH
                 return;
             }
-            _sasl = null; // a command where a response was due: the exchange ended unseen
+            // A command where a response was due: the exchange ended unseen (its answer lost). Its AUTH
+            // waits no longer when the order is lost already; otherwise the next answer is still its own.
+            _sasl = null;
+            if (_orderLost && _pairable == 0) SettleAll(AuthOutcome.Unknown);
         }
         if (line.IsEmpty) return;
         var args = line;
@@ -356,15 +381,15 @@ public sealed class Pop3Session : MailSession
 
     /// <summary>
     /// A SASL response is base64 (RFC 5034 §4) and never holds a space: a line of a keyword and an
-    /// argument is a command, so the exchange ended without our seeing its answer. After client bytes
-    /// were lost, a bare command keyword counts too.
+    /// argument is a command, so the exchange ended without our seeing its answer. So is a bare POP3
+    /// keyword: as base64 each would decode to three bytes of binary that no mechanism sends.
     /// </summary>
-    private static bool IsCommandNotResponse(ReadOnlySpan<byte> line, SaslExchange sasl)
+    private static bool IsCommandNotResponse(ReadOnlySpan<byte> line)
     {
         var rest = line;
         var word = AsciiText.NextWord(ref rest);
         if (!IsKeyword(word)) return false;
-        return !AsciiText.TrimSpaces(rest).IsEmpty || (sasl.Damaged && IsKnownCommand(word));
+        return !AsciiText.TrimSpaces(rest).IsEmpty || IsKnownCommand(word);
     }
 
     private static bool IsKnownCommand(ReadOnlySpan<byte> k) =>

@@ -16,6 +16,13 @@ public interface IStreamConsumer
     /// <summary>Bytes that will never arrive (lost before the capture point or given up on at a bound).</summary>
     void OnGap(StreamDirection direction, long skippedBytes, long timestampNs);
 
+    /// <summary>
+    /// The peer acknowledged bytes of <paramref name="direction"/> that were not delivered: lost before
+    /// the capture point (a gap will follow) or still to arrive out of order. What the peer sends next
+    /// may already answer them. Reported once per new acknowledgment, before that segment's payload.
+    /// </summary>
+    void OnUnseenBytesAcknowledged(StreamDirection direction, long timestampNs) { }
+
     /// <summary>The connection ended (FIN both ways, RST, idle expiry, eviction, or end of input).</summary>
     void OnClose(FlowCloseReason reason, long timestampNs);
 }

@@ -95,6 +95,7 @@ public sealed class TcpReassembler
             ref HalfStream peer = ref fromLow ? ref flow.HighStream : ref flow.LowStream;
             if (peer.HasBuffered && (int)(seg.Acknowledgment - peer.OutOfOrder![0].Sequence) >= 0)
                 SkipToFirstBuffered(flow, ref peer, !fromLow);
+            if (!flow.PayloadIgnored) ReportUnseenAcknowledged(flow, ref peer, !fromLow, seg.Acknowledgment);
         }
 
         if (!seg.Payload.IsEmpty)
@@ -266,6 +267,21 @@ public sealed class TcpReassembler
             ArrayPool<byte>.Shared.Return(first.Data);
             if (!keepGoing) return;
         }
+    }
+
+    /// <summary>
+    /// The receiver acknowledges bytes the capture has not delivered (a FIN counts one sequence number
+    /// and is not data). Its next words may answer them, so the consumer hears of it before they come.
+    /// </summary>
+    private void ReportUnseenAcknowledged(TcpFlow flow, ref HalfStream peer, bool peerIsLow, uint ack)
+    {
+        if (!peer.Started) return;
+        int ahead = (int)(ack - peer.NextSequence);
+        if (peer.FinSeen && (int)(ack - peer.FinSequence) > 0) ahead--;
+        if (ahead <= 0 || (peer.UnseenAckReportedSet && (int)(ack - peer.UnseenAckReported) <= 0)) return;
+        peer.UnseenAckReported = ack;
+        peer.UnseenAckReportedSet = true;
+        flow.Consumer!.OnUnseenBytesAcknowledged(flow.DirectionOf(peerIsLow), _now);
     }
 
     /// <summary>Give up the hole before the first buffered segment: report it, then deliver what follows.</summary>

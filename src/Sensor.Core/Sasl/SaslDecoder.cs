@@ -137,6 +137,7 @@ public static class SaslDecoder
                 }
                 break;
         }
+        if (string.IsNullOrEmpty(user)) user = null; // an empty message names no one
         var exposure = ExposureOf(x.Mechanism);
         if (exposure != CredentialExposure.None && !crossed)
         {

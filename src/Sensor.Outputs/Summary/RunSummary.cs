@@ -99,7 +99,7 @@ public sealed class RunSummary : IEventSink
                       $"({c.LiteralBytesSkipped} bytes), unmatched responses {c.UnmatchedResponses}, SASL exchanges aborted before any credential {c.SaslExchangesAbortedEmpty}, pending-command overflows {c.PendingCommandOverflows}, " +
                       $"segments without a connection {c.SegmentsWithoutFlow}");
         sb.AppendLine($"after losses: credentials no answer proved {c.CredentialsUnproven}, answers that could not be paired {c.AnswersAfterLoss}, " +
-                      $"order of answers recovered {c.AnswerOrderRecovered}; analyzer faults {c.AnalyzerFaults} (each gave up one connection)");
+                      $"order of answers recovered {c.AnswerOrderRecovered}, TLS found where the STARTTLS exchange was lost {c.TlsWithoutStartTlsSeen}; analyzer faults {c.AnalyzerFaults} (each gave up one connection)");
         if (MetricsLine is not null) sb.AppendLine(MetricsLine);
         return sb.ToString();
     }

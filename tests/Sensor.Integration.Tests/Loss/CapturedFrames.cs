@@ -18,7 +18,7 @@ internal sealed class CapturedFrames
 {
     /// <summary>One frame as read, with what the decoder says about its TCP segment (if any).</summary>
     public readonly record struct Frame(LinkLayers Link, byte[] Bytes, int WireLength, long TimestampNs,
-        IpEndpoint Source, IpEndpoint Destination, byte[] Payload)
+        IpEndpoint Source, IpEndpoint Destination, byte[] Payload, bool OpensConnection = false)
     {
         public bool CarriesPayload => Payload.Length > 0;
     }
@@ -42,7 +42,8 @@ internal sealed class CapturedFrames
         {
             var bytes = frame.ToArray();
             if (FrameDecoder.Decode(link, bytes, ts, out var segment, out _) == DecodeResult.Tcp)
-                frames.Add(new Frame(link, bytes, wireLength, ts, segment.Source, segment.Destination, segment.Payload.ToArray()));
+                frames.Add(new Frame(link, bytes, wireLength, ts, segment.Source, segment.Destination, segment.Payload.ToArray(),
+                    OpensConnection: segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack)));
             else
                 frames.Add(new Frame(link, bytes, wireLength, ts, default, default, []));
         }, FrameDecoder.IsSupported);

@@ -127,9 +127,35 @@ internal sealed class LossOracle
 
     private static MailEvent LoginKey(MailEvent login) => login with { Outcome = null, Exposure = null };
 
-    /// <summary>No client payload segment of the login's connection was dropped at or before its credential frame.</summary>
-    private bool ClientStreamIntactThrough(ExpectedLogin login, bool[] dropped) =>
-        !ClientPayloadFrames(login.Event.Connection).Any(i => i <= login.CredentialFrame && dropped[i]);
+    /// <summary>
+    /// The client stream is whole from its start through the credential: the connection's SYN is in the
+    /// capture (a capture that begins mid-connection misses an unknown part of it, as after a loss) and
+    /// no client payload segment was dropped at or before the credential frame.
+    /// </summary>
+    private bool ClientStreamIntactThrough(ExpectedLogin login, bool[] dropped)
+    {
+        if (!OpensInCapture(login.Event.Connection)) return false;
+        int answer = AnswerFrame(login, dropped);
+        return !ClientPayloadFrames(login.Event.Connection).Any(i => i <= Math.Max(login.CredentialFrame, answer) && dropped[i]);
+    }
+
+    /// <summary>
+    /// The answer as the sensor sees it: the first server payload frame of the connection after the
+    /// credential frame that was not dropped (-1: none).
+    /// </summary>
+    private int AnswerFrame(ExpectedLogin login, bool[] dropped)
+    {
+        var c = login.Event.Connection;
+        for (int i = login.CredentialFrame + 1; i < _capture.Frames.Count; i++)
+        {
+            var f = _capture.Frames[i];
+            if (f.CarriesPayload && !dropped[i] && Connection.Of(f.Destination, f.Source) == c) return i;
+        }
+        return -1;
+    }
+
+    private bool OpensInCapture(Connection c) =>
+        _capture.Frames.Any(f => f.OpensConnection && Connection.Of(f.Source, f.Destination) == c);
 
     private List<int> ClientPayloadFrames(Connection c)
     {

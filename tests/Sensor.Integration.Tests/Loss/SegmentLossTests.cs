@@ -27,8 +27,12 @@ namespace Sensor.Integration.Tests.Loss;
 ///   expected event on its connection with its mechanism and exposure cleartext (one that leaves
 ///   exposure out, as crafted/imap-authenticate-cancelled does because no secret crossed, is not).</item>
 /// <item>No connection has more auth events than expected: loss may hide logins, never add them.</item>
-/// <item>A login whose client stream arrived intact is still reported: if no client-to-server
-///   payload segment of its connection was dropped at or before the frame with the login's last
+/// <item>A login whose client stream arrived intact is still reported: if the capture holds the
+///   connection's SYN (a capture that begins mid-connection has lost an unknown part of the client
+///   stream, as after a gap) and no client-to-server payload segment of its connection was dropped
+///   before the first server segment that arrived after the login (a client byte lost before the
+///   answer is seen may have been a SASL abort "*", which makes a refusal no attempt) nor at or
+///   before the frame with the login's last
 ///   credential bytes (PASS, LOGIN, APOP, or the last SASL response), the same login is reported,
 ///   with any outcome its answer allows (unknown when server segments were lost). That frame is
 ///   the last client payload frame of the connection whose time is at or before the timestamp of
