@@ -32,7 +32,7 @@ public sealed class TcpReassembler
     private readonly long _idleNs;
     private readonly long _handshakeNs;
     private readonly InputPosition _position;
-    private long _now;
+    private long _now; // the clock: the latest packet time seen
 
     public TcpReassembler(IStreamConsumerFactory factory, ReassemblyLimits limits, SensorCounters counters,
         IEnumerable<ushort> wellKnownServerPorts, InputPosition? position = null)
@@ -47,9 +47,6 @@ public sealed class TcpReassembler
     }
 
     public int FlowCount => _flows.Count;
-
-    /// <summary>The reassembler's clock: the latest packet time seen.</summary>
-    public long Now => _now;
 
     public void OnSegment(in TcpSegment seg)
     {
