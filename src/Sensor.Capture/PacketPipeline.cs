@@ -11,7 +11,7 @@ namespace Sensor.Capture;
 
 /// <summary>
 /// The whole path from a captured frame to events: decode, reassemble, detect, analyze.
-/// The same for files and live capture, and for each worker of a parallel file read.
+/// The same for files and live capture, and for each worker of a parallel analysis.
 /// </summary>
 public sealed class PacketPipeline : IFrameAnalysis
 {
@@ -31,22 +31,22 @@ public sealed class PacketPipeline : IFrameAnalysis
         _shard = shard;
         _postures = postures;
         Counters = new SensorCounters();
-        Context = new AnalysisContext(options, (IEventSink?)postures ?? rawSink!, Counters);
-        _reassembler = new TcpReassembler(new MailConsumerFactory(Context), limits, Counters,
+        var context = new AnalysisContext(options, (IEventSink?)postures ?? rawSink!, Counters);
+        _reassembler = new TcpReassembler(new MailConsumerFactory(context), limits, Counters,
             options.ImapPorts.Concat(options.Pop3Ports), Position);
     }
 
     /// <summary>
-    /// One worker of a parallel analysis: sees every frame (so its clock and housekeeping match a
-    /// single-threaded run exactly) but analyses only the connections of <paramref name="shard"/>.
-    /// Its events reach <paramref name="sink"/> without server-posture stamping, which happens after
-    /// the workers' events are merged back into capture order.
+    /// One worker of a parallel analysis: analyses only the connections of <paramref name="shard"/>.
+    /// A file worker is fed every frame, so its clock and housekeeping match a single-threaded run
+    /// exactly; a live worker gets its own frames and the capture's clock ticks. Its events reach
+    /// <paramref name="sink"/> without server-posture stamping, which happens after the workers'
+    /// events are merged (files: back into capture order).
     /// </summary>
     public static PacketPipeline ForShard(AnalysisOptions options, ReassemblyLimits limits, IEventSink sink, FlowShard shard) =>
         new(options, limits, shard, rawSink: sink);
 
     public SensorCounters Counters { get; }
-    public AnalysisContext Context { get; }
     /// <summary>Where the analysis stands: which packet, for ordering events across workers.</summary>
     public InputPosition Position { get; } = new();
     /// <summary>What was learned about each server (null for a shard: its merge keeps them).</summary>

@@ -17,7 +17,7 @@ public sealed class FrameDecoderReferenceTests
     [MemberData(nameof(Captures))]
     public void FrameDecoderAgreesWithPacketDotNetOnEveryPacket(string capture)
     {
-        var reference = new PacketDecoder();
+        var reference = new PacketDotNetDecoder();
         int tcp = 0;
         var disagreements = new List<string>();
         CaptureFileSource.Read(Path.Combine(RepoPaths.Pcaps, capture), (link, span, wire, ts) =>

@@ -8,8 +8,8 @@ namespace Sensor.Capture.Decoding;
 /// The per-packet decoder: link, IP and TCP headers read straight from the frame bytes, with every
 /// length checked, and nothing allocated. It replaced PacketDotNet on the hot path after the
 /// whole-run benchmark showed decoding dominated `sensor read` (PacketDotNet builds several objects
-/// per packet); <see cref="PacketDecoder"/> (PacketDotNet) stays as the reference the tests compare
-/// it with on every bundled capture.
+/// per packet); PacketDotNet stays as the reference the tests compare it with on every bundled
+/// capture (tests/Sensor.Integration.Tests, FrameDecoderReferenceTests).
 /// Link types: Ethernet with any number (up to 4) of 802.1Q/802.1ad/QinQ tags, Linux cooked SLL and
 /// SLL2, raw IP (12, 101, 228, 229), BSD loopback (DLT_NULL 0, DLT_LOOP 108).
 /// </summary>

@@ -5,7 +5,7 @@ namespace Sensor.Capture.Live;
 /// <summary>The capture devices libpcap can open on this machine.</summary>
 public static class CaptureInterfaces
 {
-    public sealed record Device(string Name, string? Description, bool Loopback, IReadOnlyList<string> Addresses);
+    public sealed record Device(string Name, bool Loopback, IReadOnlyList<string> Addresses);
 
     public static IReadOnlyList<Device> List()
     {
@@ -13,7 +13,7 @@ public static class CaptureInterfaces
         {
             // A fresh list every time: interfaces come and go (veths, VPNs), the cached Instance would not see it.
             return LibPcapLiveDeviceList.New()
-                .Select(d => new Device(d.Name, d.Description, d.Loopback,
+                .Select(d => new Device(d.Name, d.Loopback,
                     d.Addresses.Select(a => a.Addr?.ipAddress?.ToString()).Where(a => a is not null).Select(a => a!).ToList()))
                 .ToList();
         }

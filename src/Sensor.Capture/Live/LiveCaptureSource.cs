@@ -10,8 +10,8 @@ namespace Sensor.Capture.Live;
 /// <summary>
 /// Captures from a live interface with libpcap in immediate mode (so a login is seen as it happens,
 /// not when a kernel buffer fills) and a short read timeout (so a quiet link still advances the
-/// clock that expires idle flows). One thread reads and analyses; nothing on this path waits on I/O
-/// other than the capture itself.
+/// clock that expires idle flows). One thread reads and hands each frame on (to one pipeline, or to
+/// the live workers); nothing on this path waits on I/O other than the capture itself.
 /// </summary>
 public sealed class LiveCaptureSource : IDisposable
 {
@@ -73,7 +73,8 @@ public sealed class LiveCaptureSource : IDisposable
 
     /// <summary>
     /// Reads until <paramref name="stop"/> is cancelled or the device fails. <paramref name="onIdle"/>
-    /// gets the wall clock (ns) whenever a read times out.
+    /// gets the wall clock (ns) whenever nothing is ready to read, and on a busy link the packet time
+    /// about once a second.
     /// </summary>
     public unsafe void Run(CaptureFileSource.FrameHandler onFrame, Action<long> onIdle, CancellationToken stop)
     {

@@ -11,8 +11,6 @@ public readonly record struct FlowShard(int Index, int Count)
 {
     public static FlowShard Whole => new(0, 1);
 
-    public bool IsWhole => Count == 1;
-
     public bool Owns(in TcpSegment segment) => Count == 1 || IndexOf(segment, Count) == Index;
 
     /// <summary>The worker, of <paramref name="count"/>, that owns the segment's connection.</summary>

@@ -15,5 +15,4 @@ internal sealed class ShardChunk
     public long PacketsRead { get; init; }
     public string? ReadError { get; init; }
     public Exception? Failure { get; init; }
-    public bool IsFinal => FinalCounters is not null || Failure is not null;
 }

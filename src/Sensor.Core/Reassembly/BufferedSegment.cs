@@ -3,7 +3,7 @@ namespace Sensor.Core.Reassembly;
 /// <summary>An out-of-order segment's bytes, copied into a pooled array until the hole before it fills.</summary>
 internal struct BufferedSegment
 {
-    public uint Sequence;
+    public TcpSequence Sequence;
     public byte[] Data;
     public int Length;
 }

@@ -2,16 +2,14 @@ namespace Sensor.Core.Reassembly;
 
 /// <summary>
 /// One direction of a connection: where the next in-order byte is expected and what arrived early.
-/// Sequence numbers are compared with serial arithmetic (RFC 1982, RFC 9293 §3.4) so that the
-/// 2^32 wraparound needs no special case.
 /// </summary>
 internal struct HalfStream
 {
     public bool Started;
-    public uint NextSequence;
+    public TcpSequence NextSequence;
     public bool FinSeen;
     /// <summary>Sequence number just past the last data byte, from the FIN.</summary>
-    public uint FinSequence;
+    public TcpSequence FinSequence;
     public List<BufferedSegment>? OutOfOrder;
     public int BufferedBytes;
     /// <summary>The highest acknowledgment of bytes not yet delivered that was reported (see IStreamConsumer).</summary>
@@ -21,5 +19,5 @@ internal struct HalfStream
     public readonly bool HasBuffered => OutOfOrder is { Count: > 0 };
 
     /// <summary>Signed distance from the next expected byte: negative is old data, positive a hole.</summary>
-    public readonly int DistanceFromNext(uint sequence) => (int)(sequence - NextSequence);
+    public readonly int DistanceFromNext(TcpSequence sequence) => NextSequence.Difference(sequence);
 }

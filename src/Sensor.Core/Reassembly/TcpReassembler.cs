@@ -32,7 +32,7 @@ public sealed class TcpReassembler
     private readonly long _idleNs;
     private readonly long _handshakeNs;
     private readonly InputPosition _position;
-    private long _now;
+    private long _now; // the clock: the latest packet time seen
 
     public TcpReassembler(IStreamConsumerFactory factory, ReassemblyLimits limits, SensorCounters counters,
         IEnumerable<ushort> wellKnownServerPorts, InputPosition? position = null)
@@ -47,9 +47,6 @@ public sealed class TcpReassembler
     }
 
     public int FlowCount => _flows.Count;
-
-    /// <summary>The reassembler's clock: the latest packet time seen.</summary>
-    public long Now => _now;
 
     public void OnSegment(in TcpSegment seg)
     {
@@ -77,10 +74,10 @@ public sealed class TcpReassembler
 
         bool fromLow = seg.Source == key.Low;
         ref HalfStream hs = ref fromLow ? ref flow.LowStream : ref flow.HighStream;
-        uint dataSeq = seg.Sequence;
+        var dataSeq = new TcpSequence(seg.Sequence);
         if (seg.Has(TcpFlags.Syn))
         {
-            dataSeq++; // the SYN occupies one sequence number (RFC 9293 §3.4)
+            dataSeq = dataSeq.Add(1); // the SYN occupies one sequence number (RFC 9293 §3.4)
             if (!hs.Started)
             {
                 hs.Started = true;
@@ -93,7 +90,7 @@ public sealed class TcpReassembler
         if (seg.Has(TcpFlags.Ack) && !flow.PayloadIgnored)
         {
             ref HalfStream peer = ref fromLow ? ref flow.HighStream : ref flow.LowStream;
-            if (peer.HasBuffered && (int)(seg.Acknowledgment - peer.OutOfOrder![0].Sequence) >= 0)
+            if (peer.HasBuffered && new TcpSequence(seg.Acknowledgment) >= peer.OutOfOrder![0].Sequence)
                 SkipToFirstBuffered(flow, ref peer, !fromLow);
             if (!flow.PayloadIgnored) ReportUnseenAcknowledged(flow, ref peer, !fromLow, seg.Acknowledgment);
         }
@@ -123,7 +120,7 @@ public sealed class TcpReassembler
         if (seg.Has(TcpFlags.Fin))
         {
             hs.FinSeen = true;
-            hs.FinSequence = dataSeq + (uint)seg.Payload.Length;
+            hs.FinSequence = dataSeq.Add(seg.Payload.Length);
             if (flow.LowStream.FinSeen && flow.HighStream.FinSeen)
                 CloseFlow(flow, FlowCloseReason.Fin);
         }
@@ -186,7 +183,7 @@ public sealed class TcpReassembler
         return flow;
     }
 
-    private void AcceptPayload(TcpFlow flow, ref HalfStream hs, bool fromLow, uint dataSeq, ReadOnlySpan<byte> payload)
+    private void AcceptPayload(TcpFlow flow, ref HalfStream hs, bool fromLow, TcpSequence dataSeq, ReadOnlySpan<byte> payload)
     {
         int distance = hs.DistanceFromNext(dataSeq);
         if (distance <= 0)
@@ -199,7 +196,7 @@ public sealed class TcpReassembler
             }
             _counters.BytesDuplicate += old;
             var fresh = payload[old..];
-            hs.NextSequence += (uint)fresh.Length;
+            hs.NextSequence = hs.NextSequence.Add(fresh.Length);
             if (!Deliver(flow, fromLow, fresh)) return;
             DrainInOrder(flow, ref hs, fromLow);
             return;
@@ -228,14 +225,14 @@ public sealed class TcpReassembler
         return false;
     }
 
-    private void BufferOutOfOrder(ref HalfStream hs, uint seq, ReadOnlySpan<byte> payload)
+    private void BufferOutOfOrder(ref HalfStream hs, TcpSequence seq, ReadOnlySpan<byte> payload)
     {
         var list = hs.OutOfOrder ??= new List<BufferedSegment>(4);
         var data = ArrayPool<byte>.Shared.Rent(payload.Length);
         payload.CopyTo(data);
         // Insert after every segment that starts at or before this one (keeps arrival order for ties).
         int i = list.Count;
-        while (i > 0 && (int)(seq - list[i - 1].Sequence) < 0) i--;
+        while (i > 0 && seq < list[i - 1].Sequence) i--;
         list.Insert(i, new BufferedSegment { Sequence = seq, Data = data, Length = payload.Length });
         hs.BufferedBytes += payload.Length;
         _counters.AddBuffered(payload.Length);
@@ -257,7 +254,7 @@ public sealed class TcpReassembler
             if (old < first.Length)
             {
                 _counters.BytesDuplicate += old;
-                hs.NextSequence += (uint)(first.Length - old);
+                hs.NextSequence = hs.NextSequence.Add(first.Length - old);
                 keepGoing = Deliver(flow, fromLow, first.Data.AsSpan(old, first.Length - old));
             }
             else
@@ -292,7 +289,7 @@ public sealed class TcpReassembler
         {
             _counters.Gaps++;
             _counters.GapBytes += hole;
-            hs.NextSequence += (uint)hole;
+            hs.NextSequence = hs.NextSequence.Add(hole);
             flow.Consumer!.OnGap(flow.DirectionOf(fromLow), hole, _now);
         }
         DrainInOrder(flow, ref hs, fromLow);

@@ -6,10 +6,11 @@ namespace Sensor.Outputs.EventLog;
 
 /// <summary>
 /// Writes events to a stream as JSON lines or readable lines. Without a flush interval every event
-/// is flushed as it is written. With one (the offline reader over a buffered stdout), events are
-/// flushed at most that long after they were found, at the end of each file and on Ctrl-C: one
-/// write per event cost a quarter of a second per 50,000 findings, and nothing found is lost to a
-/// crash of the input side, an interrupt or a full disk (which is reported).
+/// is flushed as it is written. With one (the offline reader over a buffered stdout), the stream is
+/// flushed by the first event written at least that long after the previous flush, and by
+/// <see cref="Flush"/> (the reader calls it at the end of each file and on Ctrl-C): one write per
+/// event cost a quarter of a second per 50,000 findings, and nothing found is lost to a crash of the
+/// input side, an interrupt or a full disk (which is reported).
 /// </summary>
 public sealed class StreamEventWriter(Stream output, bool json, TimeSpan? flushInterval = null) : IEventSink
 {

@@ -91,9 +91,9 @@ public sealed class InfluxMetricsWriter : IAsyncDisposable
                     if (!await _queue.Reader.WaitToReadAsync(_stop.Token)) draining = true;
                 }
                 catch (OperationCanceledException) { draining = true; }
-                if (!draining && batch.Count == 0)
+                if (!draining)
                 {
-                    // Gather a batch: what is there now, or up to a second for more.
+                    // Gather a batch: what is there now, and up to 200 ms for more.
                     using var linger = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                     linger.CancelAfter(TimeSpan.FromMilliseconds(200));
                     try

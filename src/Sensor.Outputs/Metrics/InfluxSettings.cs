@@ -1,6 +1,6 @@
 namespace Sensor.Outputs.Metrics;
 
-/// <summary>Where metrics go. No URL: the sensor writes no metrics and works exactly as before.</summary>
+/// <summary>Where metrics go. No URL: the sensor writes no metrics and everything else works the same.</summary>
 public sealed record InfluxSettings
 {
     public string? Url { get; init; }

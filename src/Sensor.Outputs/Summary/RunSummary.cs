@@ -15,7 +15,7 @@ public sealed class RunSummary : IEventSink
 {
     private readonly SortedDictionary<string, long> _logins = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, long> _startTls = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (string Proto, bool Offers, long Cleartext)> _servers = new();
+    private readonly Dictionary<string, (string Proto, long Cleartext)> _servers = new();
     private readonly SensorCounters _totals = new();
     private readonly List<string> _fileProblems = new();
     private readonly List<string> _guessing = new();
@@ -62,11 +62,11 @@ public sealed class RunSummary : IEventSink
             if (s.OffersStartTls != true || s.CleartextLogins == 0) continue;
             var key = s.Server.ToString();
             _servers.TryGetValue(key, out var prev);
-            _servers[key] = (EventNames.Of(s.Protocol), true, prev.Cleartext + s.CleartextLogins);
+            _servers[key] = (EventNames.Of(s.Protocol), prev.Cleartext + s.CleartextLogins);
         }
     }
 
-    /// <summary>Lines about the metrics path, when metrics were written.</summary>
+    /// <summary>The line about the metrics path, when metrics were written.</summary>
     public string? MetricsLine { get; set; }
 
     public string Render()

@@ -91,7 +91,8 @@ public static class ReadCommand
     {
         if (reveal) Log.Warning("--reveal-secrets: passwords and tokens will be written in clear to the output");
 
-        // Buffered, flushed within 100 ms of a finding, at each file's end and on Ctrl-C/SIGTERM.
+        // Buffered: flushed by the first finding 100 ms or more after the last flush, at each file's end
+        // and on Ctrl-C/SIGTERM.
         var stdout = new BufferedStream(Console.OpenStandardOutput(), 64 * 1024);
         var writer = new StreamEventWriter(stdout, json, TimeSpan.FromMilliseconds(100));
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => FlushQuietly(writer));

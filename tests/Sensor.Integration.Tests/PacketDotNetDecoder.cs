@@ -1,23 +1,23 @@
 using PacketDotNet;
 using PacketDotNet.Utils;
+using Sensor.Capture.Decoding;
 using Sensor.Core.Flows;
 
-namespace Sensor.Capture.Decoding;
+namespace Sensor.Integration.Tests;
 
 /// <summary>
-/// Link, IP and TCP decoding with PacketDotNet, down to the fields the reassembler needs.
+/// The reference decoder for <see cref="FrameDecoderReferenceTests"/>: link, IP and TCP decoding with
+/// PacketDotNet, down to the fields the reassembler needs. It was the sensor's decoder until
+/// <see cref="FrameDecoder"/> replaced it on the hot path; an independent implementation of the same
+/// job is what the hand-written decoder is checked against.
 /// Link types: Ethernet (with 802.1Q and QinQ tags), Linux cooked SLL and SLL2, raw IP (101, 12,
 /// 228, 229), BSD loopback (DLT_NULL 0 and DLT_LOOP 108).
 /// </summary>
-public sealed class PacketDecoder
+internal sealed class PacketDotNetDecoder
 {
     private const int DltLoop = 108;
     private const int DltIpv4 = 228;
     private const int DltIpv6 = 229;
-
-    public static bool IsSupported(LinkLayers link) => link is LinkLayers.Ethernet or LinkLayers.LinuxSll
-        or LinkLayers.LinuxSll2 or LinkLayers.Raw or LinkLayers.RawLegacy or LinkLayers.Null
-        || (int)link is DltLoop or DltIpv4 or DltIpv6;
 
     /// <summary>
     /// Decodes one frame held in <paramref name="buffer"/>[0..length). The segment's payload is a
