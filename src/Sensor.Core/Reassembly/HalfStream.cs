@@ -13,7 +13,7 @@ internal struct HalfStream
     public List<BufferedSegment>? OutOfOrder;
     public int BufferedBytes;
     /// <summary>The highest acknowledgment of bytes not yet delivered that was reported (see IStreamConsumer).</summary>
-    public uint UnseenAckReported;
+    public TcpSequence UnseenAckReported;
     public bool UnseenAckReportedSet;
 
     public readonly bool HasBuffered => OutOfOrder is { Count: > 0 };

@@ -92,7 +92,7 @@ public sealed class TcpReassembler
             ref HalfStream peer = ref fromLow ? ref flow.HighStream : ref flow.LowStream;
             if (peer.HasBuffered && new TcpSequence(seg.Acknowledgment) >= peer.OutOfOrder![0].Sequence)
                 SkipToFirstBuffered(flow, ref peer, !fromLow);
-            if (!flow.PayloadIgnored) ReportUnseenAcknowledged(flow, ref peer, !fromLow, seg.Acknowledgment);
+            if (!flow.PayloadIgnored) ReportUnseenAcknowledged(flow, ref peer, !fromLow, new TcpSequence(seg.Acknowledgment));
         }
 
         if (!seg.Payload.IsEmpty)
@@ -270,12 +270,12 @@ public sealed class TcpReassembler
     /// The receiver acknowledges bytes the capture has not delivered (a FIN counts one sequence number
     /// and is not data). Its next words may answer them, so the consumer hears of it before they come.
     /// </summary>
-    private void ReportUnseenAcknowledged(TcpFlow flow, ref HalfStream peer, bool peerIsLow, uint ack)
+    private void ReportUnseenAcknowledged(TcpFlow flow, ref HalfStream peer, bool peerIsLow, TcpSequence ack)
     {
         if (!peer.Started) return;
-        int ahead = (int)(ack - peer.NextSequence);
-        if (peer.FinSeen && (int)(ack - peer.FinSequence) > 0) ahead--;
-        if (ahead <= 0 || (peer.UnseenAckReportedSet && (int)(ack - peer.UnseenAckReported) <= 0)) return;
+        int ahead = peer.NextSequence.Difference(ack);
+        if (peer.FinSeen && ack > peer.FinSequence) ahead--;
+        if (ahead <= 0 || (peer.UnseenAckReportedSet && ack <= peer.UnseenAckReported)) return;
         peer.UnseenAckReported = ack;
         peer.UnseenAckReportedSet = true;
         flow.Consumer!.OnUnseenBytesAcknowledged(flow.DirectionOf(peerIsLow), _now);
