@@ -50,10 +50,19 @@ public sealed class ExternalProcess : IDisposable
     public bool Signal(int signal, TimeSpan timeout)
     {
         if (!_process.HasExited) Posix.Kill(_process.Id, signal);
-        return _process.WaitForExit(timeout);
+        return WaitForExit(timeout);
     }
 
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>
+    /// Waits for the process to end, then for its last output lines: WaitForExit with a timeout does
+    /// not wait for the asynchronous readers, and on a loaded machine the final log line came later.
+    /// </summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) return false;
+        _process.WaitForExit();
+        return true;
+    }
 
     public void Dispose()
     {
