@@ -5,7 +5,8 @@ set -euo pipefail
 what=${1:-demo}
 
 need=()
-have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+# grep -q would stop reading early and, with pipefail, ldconfig's SIGPIPE would make a present library look missing.
+have_lib() { ldconfig -p 2>/dev/null | grep "$1" >/dev/null; }
 have_cmd() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 
 have_lib 'libpcap.so' || need+=(libpcap0.8)
