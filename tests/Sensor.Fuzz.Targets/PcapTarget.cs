@@ -25,16 +25,21 @@ namespace Sensor.Fuzz.Targets;
 /// the claim of PcapFileReaderReferenceTests); two workers give the single-threaded events and
 /// counters (while no bound is hit); no secret in any event; every event is one line of JSON and
 /// text; at the end no flow, buffer or partial-line budget is held.
+///
+/// Under AFL++ the two-worker comparison is left out (<paramref name="compareWithWorkers"/> false):
+/// SharpFuzz's instrumentation keeps one previous-branch location for all threads, so two workers
+/// running at once scramble the edge map (stability fell to 4 %, and coverage stopped guiding the
+/// search). Replaying inputs and the regression tests run it.
 /// </summary>
-public sealed class PcapTarget : IDisposable
+public sealed class PcapTarget(bool compareWithWorkers = true) : IDisposable
 {
-    private readonly string _path;
+    private readonly string _path = ScratchPath();
 
-    public PcapTarget()
+    private static string ScratchPath()
     {
         var dir = Environment.GetEnvironmentVariable("SENSOR_FUZZ_TMP") is { Length: > 0 } d ? d
             : Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
-        _path = Path.Combine(dir, $"sensor-fuzz-{Environment.ProcessId}-{Guid.NewGuid():N}.pcap");
+        return Path.Combine(dir, $"sensor-fuzz-{Environment.ProcessId}-{Guid.NewGuid():N}.pcap");
     }
 
     public void Dispose() => File.Delete(_path);
@@ -50,7 +55,7 @@ public sealed class PcapTarget : IDisposable
 
         if (!PcapFileReader.IsClassicPcap(_path)) return;
         CheckSameFramesAsLibpcap(single);
-        CheckSameAsTwoWorkers(single);
+        if (compareWithWorkers) CheckSameAsTwoWorkers(single);
     }
 
     private sealed record Frame(LinkLayers Link, byte[] Bytes, int Wire, long Ts);

@@ -9,7 +9,8 @@ const string Usage = "usage: Sensor.Fuzz pcap|mail|sasl [FILE|DIR...]\n       Se
 if (args.Length == 3 && args[0] == "seeds")
     return Seeds.Write(args[1], args[2]);
 
-if (args.Length == 0 || FuzzTargets.Create(args[0]) is not { } target)
+// Under afl-fuzz (one argument) only single-threaded checks: threads running instrumented code at once scramble AFL's edge map.
+if (args.Length == 0 || FuzzTargets.Create(args[0], singleThreaded: args.Length == 1) is not { } target)
 {
     Console.Error.WriteLine(Usage);
     return 2;
