@@ -5,7 +5,7 @@ SENSOR := src/Sensor/bin/$(CONFIG)/net10.0/sensor
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: all build demo test deps-demo deps-test clean captures
+.PHONY: all build demo test fuzz deps-demo deps-test deps-fuzz clean captures
 
 all: build
 
@@ -14,6 +14,9 @@ deps-demo:
 
 deps-test:
 	@scripts/install-deps.sh test
+
+deps-fuzz:
+	@scripts/install-deps.sh fuzz
 
 build:
 	dotnet build Sensor.sln -c $(CONFIG) -nologo -v quiet -clp:NoSummary
@@ -31,6 +34,12 @@ test: deps-test build
 	    --logger "trx" --logger "console;verbosity=minimal" \
 	    --results-directory artifacts/test-results || status=$$?; \
 	  scripts/test-totals.sh artifacts/test-results; exit $$status
+
+# Coverage-guided fuzzing (AFL++ and SharpFuzz): every target for FUZZ_SECONDS (default 60) each,
+# output in artifacts/fuzz/<target>/; fails on any crash or hang. See "Fuzzing" in README.md.
+FUZZ_SECONDS ?= 60
+fuzz: deps-fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 # Re-record the Dovecot captures and regenerate the crafted ones (not needed to run the tests).
 captures:

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the sensor (demo) or its tests need from Debian's packages, only when missing.
-# Usage: scripts/install-deps.sh demo|test
+# Usage: scripts/install-deps.sh demo|test|fuzz
 set -euo pipefail
 what=${1:-demo}
 
 need=()
-have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+# grep -q would stop reading early and, with pipefail, ldconfig's SIGPIPE would make a present library look missing.
+have_lib() { ldconfig -p 2>/dev/null | grep "$1" >/dev/null; }
 have_cmd() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 
 have_lib 'libpcap.so' || need+=(libpcap0.8)
@@ -24,6 +25,9 @@ if [ "$what" = test ]; then
   have_cmd victoria-metrics || need+=(victoria-metrics)
   have_cmd influxd || need+=(influxdb)
 fi
+if [ "$what" = fuzz ]; then
+  have_cmd afl-fuzz || need+=(afl++)
+fi
 
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing: ${need[*]}" >&2
@@ -31,4 +35,5 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Wait for another apt run on the machine (a parallel build installing its own packages) instead of failing.
+$SUDO apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${need[@]}" >/dev/null

@@ -31,8 +31,8 @@ public sealed class PacketPipeline : IFrameAnalysis
         _shard = shard;
         _postures = postures;
         Counters = new SensorCounters();
-        var context = new AnalysisContext(options, (IEventSink?)postures ?? rawSink!, Counters);
-        _reassembler = new TcpReassembler(new MailConsumerFactory(context), limits, Counters,
+        Context = new AnalysisContext(options, (IEventSink?)postures ?? rawSink!, Counters);
+        _reassembler = new TcpReassembler(new MailConsumerFactory(Context), limits, Counters,
             options.ImapPorts.Concat(options.Pop3Ports), Position);
     }
 
@@ -47,6 +47,8 @@ public sealed class PacketPipeline : IFrameAnalysis
         new(options, limits, shard, rawSink: sink);
 
     public SensorCounters Counters { get; }
+    /// <summary>What the analyzers share (the fuzzer checks the partial-line budget is all given back).</summary>
+    public AnalysisContext Context { get; }
     /// <summary>Where the analysis stands: which packet, for ordering events across workers.</summary>
     public InputPosition Position { get; } = new();
     /// <summary>What was learned about each server (null for a shard: its merge keeps them).</summary>

@@ -112,6 +112,41 @@ public sealed class PcapFileReaderReferenceTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(2, 0, true)]
+    [InlineData(2, 2, true)]
+    [InlineData(2, 2, false)]
+    [InlineData(2, 3, true)]
+    [InlineData(2, 3, false)]
+    [InlineData(2, 4, false)]
+    [InlineData(543, 0, true)]
+    [InlineData(2, 5, false)]
+    [InlineData(2, 16900, false)]
+    [InlineData(1, 0, false)]
+    [InlineData(3, 0, false)]
+    public void SavefileVersionsAndTheirLengthOrderAreReadAsLibpcapReadsThem(int major, int minor, bool lengthsSwapped)
+    {
+        // Found by fuzzing against libpcap: it reads 2.0-2.4 and DG/UX's 543.0 only, and puts caplen
+        // and len back in order for old versions (always before 2.3 and for 543.0, when caplen > len for 2.3).
+        var bytes = File.ReadAllBytes(Path.Combine(RepoPaths.Pcaps, "dovecot/imap-login-atom.pcap"));
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), (ushort)major);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(6), (ushort)minor);
+        var records = RecordOffsets(bytes);
+        if (lengthsSwapped)
+        {
+            foreach (int at in records)
+            {
+                uint cap = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 8));
+                uint len = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 12));
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at + 8), len + 100); // a len above caplen gives the order away in 2.3
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at + 12), cap);
+            }
+        }
+        var path = Path.Combine(_dir, $"version-{major}.{minor}-{lengthsSwapped}.pcap");
+        File.WriteAllBytes(path, bytes);
+        AssertSameAsLibpcap(path);
+    }
+
     /// <returns>Whether the file ended in damage.</returns>
     private static bool AssertSameAsLibpcap(string path)
     {

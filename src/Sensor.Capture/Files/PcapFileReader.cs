@@ -31,9 +31,19 @@ public sealed class PcapFileReader : IDisposable
     public const int MaxRecordLength = 262_144;
     private const int BufferLength = 1 << 20;
 
+    /// <summary>Where caplen and len sit in a record header (libpcap's sf-pcap.c lengths_swapped).</summary>
+    private enum LengthOrder : byte
+    {
+        Normal,
+        /// <summary>Before 2.3, and DG/UX tcpdump's 543.0: len first, then caplen.</summary>
+        Swapped,
+        /// <summary>2.3: some writers swapped them, some did not; a caplen above len gives them away.</summary>
+        MaybeSwapped,
+    }
+
     private readonly SafeFileHandle _file;
     private readonly bool _swapped;
-    private readonly bool _swapLengthsOfOldVersions;
+    private readonly LengthOrder _lengthOrder;
     private readonly long _fractionToNs;
     private readonly byte[] _buffer = new byte[BufferLength];
     private long _bufferFileOffset; // file offset of _buffer[0]
@@ -52,8 +62,10 @@ public sealed class PcapFileReader : IDisposable
         _fractionToNs = Nanosecond ? 1 : 1000;
         VersionMajor = U16(header[4..]);
         VersionMinor = U16(header[6..]);
-        // Before 2.3 some writers swapped caplen and len; libpcap puts them back (sf-pcap.c).
-        _swapLengthsOfOldVersions = VersionMajor < 2 || (VersionMajor == 2 && VersionMinor < 3);
+        // caplen and len changed places at 2.3; libpcap puts them back (sf-pcap.c).
+        _lengthOrder = VersionMajor == 543 || VersionMinor < 3 ? LengthOrder.Swapped
+            : VersionMinor == 3 ? LengthOrder.MaybeSwapped
+            : LengthOrder.Normal;
         uint snap = U32(header[16..]);
         // A zero or oversized snapshot length means "no limit" to libpcap: use its maximum.
         SnapLength = snap == 0 || snap > MaxRecordLength ? MaxRecordLength : (int)snap;
@@ -108,7 +120,10 @@ public sealed class PcapFileReader : IDisposable
                 && BinaryPrimitives.ReverseEndianness(magic) is not (MagicMicroseconds or MagicNanoseconds))
                 throw new InvalidDataException("not a classic pcap file");
             var reader = new PcapFileReader(file, header, endOffset);
-            if (reader.VersionMajor != 2)
+            // libpcap reads versions 2.0 to 2.4, and 543.0 (DG/UX tcpdump); found by fuzzing against it.
+            if (reader.VersionMajor < 2)
+                throw new InvalidDataException("archaic pcap savefile format");
+            if (!(reader.VersionMajor == 2 && reader.VersionMinor <= 4) && !(reader.VersionMajor == 543 && reader.VersionMinor == 0))
                 throw new InvalidDataException($"unsupported pcap savefile version {reader.VersionMajor}.{reader.VersionMinor}");
             return reader;
         }
@@ -142,7 +157,8 @@ public sealed class PcapFileReader : IDisposable
         long fraction = (int)U32(header[4..]);
         uint capLen = U32(header[8..]);
         uint origLen = U32(header[12..]);
-        if (_swapLengthsOfOldVersions && capLen > origLen) (capLen, origLen) = (origLen, capLen);
+        if (_lengthOrder == LengthOrder.Swapped || (_lengthOrder == LengthOrder.MaybeSwapped && capLen > origLen))
+            (capLen, origLen) = (origLen, capLen);
         if (capLen > MaxRecordLength)
             return Damage($"invalid packet capture length {capLen}, bigger than maximum of {MaxRecordLength}");
 

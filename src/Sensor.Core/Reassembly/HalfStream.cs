@@ -18,6 +18,15 @@ internal struct HalfStream
 
     public readonly bool HasBuffered => OutOfOrder is { Count: > 0 };
 
-    /// <summary>Signed distance from the next expected byte: negative is old data, positive a hole.</summary>
-    public readonly int DistanceFromNext(TcpSequence sequence) => NextSequence.Difference(sequence);
+    /// <summary>
+    /// Signed distance from the next expected byte: negative is old data, positive a hole. Exactly
+    /// half the sequence space away is undefined in serial arithmetic (RFC 1982 §3.2); it counts as
+    /// old data, and as -int.MaxValue rather than int.MinValue, whose negation overflows: a single
+    /// segment 2^31 away from the expected one used to throw out of the reassembler (found by fuzzing).
+    /// </summary>
+    public readonly int DistanceFromNext(TcpSequence sequence)
+    {
+        int distance = NextSequence.Difference(sequence);
+        return distance == int.MinValue ? -int.MaxValue : distance;
+    }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Sensor.Core.Events;
 
 namespace Sensor.Outputs.EventLog;
@@ -8,9 +10,9 @@ public static class TextEventFormatter
     public static string Format(SensorEvent e) => e switch
     {
         AuthAttempt a =>
-            $"{EventNames.Timestamp(a.TimestampNs)}  {EventNames.Of(a.Protocol).ToUpperInvariant(),-4}  login  {a.Mechanism,-14} " +
+            $"{EventNames.Timestamp(a.TimestampNs)}  {EventNames.Of(a.Protocol).ToUpperInvariant(),-4}  login  {Quote(a.Mechanism),-14} " +
             $"{EventNames.Of(a.Exposure),-9}  {EventNames.Of(a.Outcome),-7}  user={Quote(a.Username)}  " +
-            $"{a.Client} -> {a.Server}  secret={a.Secret ?? EventNames.Redacted}",
+            $"{a.Client} -> {a.Server}  secret={(a.Secret is null ? EventNames.Redacted : Quote(a.Secret))}",
         StartTlsUpgrade s =>
             $"{EventNames.Timestamp(s.TimestampNs)}  {EventNames.Of(s.Protocol).ToUpperInvariant(),-4}  starttls {EventNames.Of(s.Outcome),-7}  " +
             $"{s.Client} -> {s.Server}",
@@ -21,5 +23,32 @@ public static class TextEventFormatter
         _ => e.ToString(),
     };
 
-    private static string Quote(string? s) => s is null ? "(unknown)" : s.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) ? "\"" + s.Replace("\"", "\\\"") + "\"" : s;
+    /// <summary>
+    /// Wire text (usernames, mechanism names, revealed secrets) as one token on one line: quoted when
+    /// it holds white space or control characters, and every control character written as an escape
+    /// (\n, \r, \t, \xNN), so that a username cannot end the line, forge a finding on the next one,
+    /// or send escape sequences to the terminal. JSON output keeps the exact text.
+    /// </summary>
+    private static string Quote(string? s)
+    {
+        if (s is null) return "(unknown)";
+        if (!s.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))) return s;
+        var quoted = new StringBuilder(s.Length + 8).Append('"');
+        foreach (char c in s)
+        {
+            switch (c)
+            {
+                case '"': quoted.Append("\\\""); break;
+                case '\\': quoted.Append("\\\\"); break;
+                case '\n': quoted.Append("\\n"); break;
+                case '\r': quoted.Append("\\r"); break;
+                case '\t': quoted.Append("\\t"); break;
+                default:
+                    if (char.IsControl(c)) quoted.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
+                    else quoted.Append(c);
+                    break;
+            }
+        }
+        return quoted.Append('"').ToString();
+    }
 }

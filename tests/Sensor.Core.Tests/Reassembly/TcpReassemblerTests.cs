@@ -50,6 +50,29 @@ public sealed class TcpReassemblerTests
             [new Piece(data[..100], 0), new Piece(null, 100), new Piece(data[200..], 0)], t.Single().ClientToServer);
     }
 
+    /// <summary>
+    /// Found by fuzzing: a segment exactly 2^31 from the next expected byte made the distance
+    /// int.MinValue, whose negation overflowed into a negative slice and an exception out of the
+    /// reassembler (one packet ending `sensor read` or `sensor run`). Half the space away is old data.
+    /// </summary>
+    [Theory]
+    [InlineData(1000u)]
+    [InlineData(0xFFFF_FFF0u)]
+    public void ASegmentExactlyHalfTheSequenceSpaceAwayIsOldData(uint clientIsn)
+    {
+        var t = Established(clientIsn);
+        var data = RecordingReassembler.Pattern(200);
+        uint next = clientIsn + 1;
+        t.Send(Client, Server, next, TcpFlags.Ack, data.AsSpan(0, 100), ack: 9001);
+        t.Send(Client, Server, next + 100 + 0x8000_0000u, TcpFlags.Ack, data.AsSpan(100, 50), ack: 9001);
+        Assert.Equal(50, t.Counters.BytesDuplicate);
+        t.Send(Client, Server, next + 100, TcpFlags.Ack, data.AsSpan(100, 100), ack: 9001);
+        t.Reassembler.CloseAll();
+
+        Assert.Equal(0, t.Counters.Gaps);
+        TcpReassemblerBoundsTests.AssertPieces([new Piece(data, 0)], t.Single().ClientToServer);
+    }
+
     [Fact]
     public void AckShortOfTheHoleKeepsWaitingForIt()
     {
