@@ -98,6 +98,11 @@ public static class RunCommand
             Console.Error.WriteLine($"sensor: unknown log level '{settings.LogLevel}'");
             return ExitCodes.Usage;
         }
+        if (settings.Guessing is { WindowSeconds: < 1 } or { Failures: < 1 } or { SprayUsernames: < 1 } or { MaxClients: < 1 } or { MaxUsernames: < 1 })
+        {
+            Console.Error.WriteLine("sensor: Guessing: WindowSeconds, Failures, SprayUsernames, MaxClients and MaxUsernames must each be at least 1");
+            return ExitCodes.Usage;
+        }
 
         var appLog = new LoggerConfiguration()
             .MinimumLevel.Is(level)
@@ -167,6 +172,8 @@ public static class RunCommand
                 Window = TimeSpan.FromSeconds(settings.Guessing.WindowSeconds),
                 Failures = settings.Guessing.Failures,
                 SprayUsernames = settings.Guessing.SprayUsernames,
+                MaxClients = settings.Guessing.MaxClients,
+                MaxUsernames = settings.Guessing.MaxUsernames,
             });
             int workers = settings.Capture.Workers > 0 ? settings.Capture.Workers : ParallelFileAnalysis.DefaultWorkers;
             IFrameAnalysis pipeline = workers > 1
@@ -174,7 +181,7 @@ public static class RunCommand
                 : new PacketPipeline(options, settings.Reassembly.ToLimits(), detector);
             var service = new CaptureService(source, pipeline, events, appLog,
                 TimeSpan.FromSeconds(Math.Max(1, settings.Health.IntervalSeconds)),
-                metrics, points, TimeSpan.FromSeconds(Math.Max(1, settings.Health.MetricsIntervalSeconds)));
+                metrics, points, TimeSpan.FromSeconds(Math.Max(1, settings.Health.MetricsIntervalSeconds)), detector);
 
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Services.AddSystemd();
