@@ -4,6 +4,7 @@ using Sensor.Core.Guessing;
 using Sensor.Core.Health;
 using Sensor.Core.Mail;
 using Sensor.Outputs.EventLog;
+using Sensor.Outputs.Metrics;
 
 namespace Sensor.Outputs.Summary;
 
@@ -31,7 +32,9 @@ public sealed class RunSummary : IEventSink
         switch (e)
         {
             case AuthAttempt a:
-                Bump(_logins, $"{proto,-5} {a.Mechanism,-16} {EventNames.Of(a.Exposure),-10} {EventNames.Of(a.Outcome)}");
+                // By the metrics' fixed mechanism set: a table that cannot grow with what clients send,
+                // and no wire text on the terminal.
+                Bump(_logins, $"{proto,-5} {MechanismTag.Of(a.Mechanism),-16} {EventNames.Of(a.Exposure),-10} {EventNames.Of(a.Outcome)}");
                 break;
             case StartTlsUpgrade s:
                 Bump(_startTls, $"{proto,-5} {EventNames.Of(s.Outcome)}");

@@ -47,6 +47,7 @@ public static class GrafanaProvisioning
         ["exposure"] = ["cleartext", "hashed", "none", "unknown"],
         ["outcome"] = ["success", "failure", "unknown"],
         ["kind"] = ["guessing", "spraying"],
+        ["mechanism"] = [.. Sensor.Outputs.Metrics.MechanismTag.Values],
     };
 
     public static JsonNode LoadYaml(string path)
