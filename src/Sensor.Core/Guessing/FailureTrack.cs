@@ -11,6 +11,8 @@ internal sealed class FailureTrack<TKey> where TKey : notnull
 {
     public TKey Key = default!;
     public FailureTrack<TKey>? Prev, Next;
+    /// <summary>Where <see cref="FailureTable{TKey}"/> keeps it, so forgetting it needs no lookup.</summary>
+    public int Slot;
     /// <summary>Packet time of the latest failure.</summary>
     public long LastNs;
     public bool Alerted, SprayAlerted;

@@ -18,6 +18,9 @@ public sealed class PasswordGuessingDetector : IEventSink
     /// </summary>
     public const int MaxUsernameLength = 256;
 
+    /// <summary>The largest cap either table accepts (a few GB of tracks; far beyond any real need).</summary>
+    public const int MaxTableSize = 1 << 24;
+
     private readonly IEventSink _next;
     private readonly GuessingThresholds _thresholds;
     private readonly FailureTable<UInt128> _clients;
@@ -31,6 +34,8 @@ public sealed class PasswordGuessingDetector : IEventSink
         ArgumentOutOfRangeException.ThrowIfLessThan(thresholds.SprayUsernames, 1, nameof(thresholds.SprayUsernames));
         ArgumentOutOfRangeException.ThrowIfLessThan(thresholds.MaxClients, 1, nameof(thresholds.MaxClients));
         ArgumentOutOfRangeException.ThrowIfLessThan(thresholds.MaxUsernames, 1, nameof(thresholds.MaxUsernames));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(thresholds.MaxClients, MaxTableSize, nameof(thresholds.MaxClients));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(thresholds.MaxUsernames, MaxTableSize, nameof(thresholds.MaxUsernames));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(thresholds.Window, TimeSpan.Zero, nameof(thresholds.Window));
         _next = next;
         _thresholds = thresholds;

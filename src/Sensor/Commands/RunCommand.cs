@@ -98,9 +98,10 @@ public static class RunCommand
             Console.Error.WriteLine($"sensor: unknown log level '{settings.LogLevel}'");
             return ExitCodes.Usage;
         }
-        if (settings.Guessing is { WindowSeconds: < 1 } or { Failures: < 1 } or { SprayUsernames: < 1 } or { MaxClients: < 1 } or { MaxUsernames: < 1 })
+        if (settings.Guessing is { WindowSeconds: < 1 } or { Failures: < 1 } or { SprayUsernames: < 1 } or { MaxClients: < 1 } or { MaxUsernames: < 1 }
+            || settings.Guessing.MaxClients > PasswordGuessingDetector.MaxTableSize || settings.Guessing.MaxUsernames > PasswordGuessingDetector.MaxTableSize)
         {
-            Console.Error.WriteLine("sensor: Guessing: WindowSeconds, Failures, SprayUsernames, MaxClients and MaxUsernames must each be at least 1");
+            Console.Error.WriteLine($"sensor: Guessing: WindowSeconds, Failures and SprayUsernames must each be at least 1, MaxClients and MaxUsernames between 1 and {PasswordGuessingDetector.MaxTableSize}");
             return ExitCodes.Usage;
         }
 
