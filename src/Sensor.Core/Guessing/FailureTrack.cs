@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Sensor.Core.Guessing;
 
 /// <summary>
@@ -6,35 +8,40 @@ namespace Sensor.Core.Guessing;
 /// current episode was reported, and its links in its table's least-recently-failing order.
 /// Usernames are remembered by a 64-bit hash, never by their text, so a track's size does not
 /// depend on what an attacker sends.
+/// <para>A struct held in its table's array: the first failure and the first username sit in
+/// the track itself, so a one-off failure (what a flood is made of) touches one place in memory;
+/// arrays for more are made on a track's second failure and kept when the slot is reused.</para>
 /// </summary>
-internal sealed class FailureTrack<TKey> where TKey : notnull
+internal struct FailureTrack<TKey> where TKey : notnull
 {
-    public TKey Key = default!;
-    public FailureTrack<TKey>? Prev, Next;
-    /// <summary>Where <see cref="FailureTable{TKey}"/> keeps it, so forgetting it needs no lookup.</summary>
-    public int Slot;
+    public TKey Key;
     /// <summary>Packet time of the latest failure.</summary>
     public long LastNs;
     public bool Alerted, SprayAlerted;
 
-    // The latest failure times, a ring with the oldest at _head. Arrays start at one entry and
-    // double up to their capacity: a one-off failure (the common case in a flood) costs a few bytes.
-    private long[] _times = [];
-    private int _head, _count;
+    // Kept by FailureTable: the neighbours in least-recently-failing order (-1: none), the slot
+    // of its index that points here, and the key's hash.
+    internal int Prev, Next, Slot, Hash;
 
-    // Distinct usernames with the time each last failed; when full, the least recently seen is
-    // replaced, so the set always holds the most recent distinct usernames.
-    private (ulong Hash, long Ns)[] _users = [];
+    // The latest failure times: position 0 is _time0, position k the array's k-1. Until the
+    // capacity is reached they fill positions [0, _count); then they are a ring, _oldest the oldest.
+    private long _time0;
+    private long[]? _times;
+    private int _count, _oldest;
+
+    // Distinct usernames with the time each last failed, position 0 in _user0; when full, the
+    // least recently seen is replaced, so the set always holds the most recent distinct usernames.
+    private (ulong Hash, long Ns) _user0;
+    private (ulong Hash, long Ns)[]? _users;
     private int _userCount;
 
-    /// <summary>Makes this object the track of a new key (a recycled track keeps its arrays).</summary>
+    /// <summary>Makes this the track of a new key (a reused slot keeps its arrays).</summary>
     public void Reset(TKey key)
     {
         Key = key;
-        Prev = Next = null;
         LastNs = 0;
         Alerted = SprayAlerted = false;
-        _head = _count = _userCount = 0;
+        _count = _oldest = _userCount = 0;
     }
 
     /// <summary>
@@ -45,20 +52,19 @@ internal sealed class FailureTrack<TKey> where TKey : notnull
     {
         if (_count > 0 && ns - LastNs > windowNs)
         {
-            _head = _count = _userCount = 0;
+            _count = _oldest = _userCount = 0;
             Alerted = SprayAlerted = false;
         }
 
         if (_count < timesCapacity)
         {
-            if (_count == _times.Length) GrowTimes(timesCapacity);
-            _times[(_head + _count) % _times.Length] = ns;
-            _count++;
+            if (_count == 1) _times ??= new long[timesCapacity - 1];
+            TimeAt(_count++) = ns;
         }
         else
         {
-            _times[_head] = ns;
-            _head = (_head + 1) % _times.Length;
+            TimeAt(_oldest) = ns; // the newest replaces the oldest
+            if (++_oldest == timesCapacity) _oldest = 0;
         }
 
         if (hasUser && usersCapacity > 0) RecordUser(userHash, ns, usersCapacity);
@@ -69,8 +75,8 @@ internal sealed class FailureTrack<TKey> where TKey : notnull
     public int FailuresWithin(long ns, long windowNs)
     {
         int n = 0;
-        for (int i = 0; i < _count; i++)
-            if (ns - _times[(_head + i) % _times.Length] <= windowNs) n++;
+        for (int k = 0; k < _count; k++)
+            if (ns - TimeAt(k) <= windowNs) n++;
         return n;
     }
 
@@ -78,39 +84,38 @@ internal sealed class FailureTrack<TKey> where TKey : notnull
     public int UsernamesWithin(long ns, long windowNs)
     {
         int n = 0;
-        for (int i = 0; i < _userCount; i++)
-            if (ns - _users[i].Ns <= windowNs) n++;
+        for (int k = 0; k < _userCount; k++)
+            if (ns - UserAt(k).Ns <= windowNs) n++;
         return n;
     }
 
     private void RecordUser(ulong hash, long ns, int capacity)
     {
         int oldest = 0;
-        for (int i = 0; i < _userCount; i++)
+        for (int k = 0; k < _userCount; k++)
         {
-            if (_users[i].Hash == hash)
+            ref var u = ref UserAt(k);
+            if (u.Hash == hash)
             {
-                _users[i].Ns = Math.Max(_users[i].Ns, ns);
+                u.Ns = Math.Max(u.Ns, ns);
                 return;
             }
-            if (_users[i].Ns < _users[oldest].Ns) oldest = i;
+            if (u.Ns < UserAt(oldest).Ns) oldest = k;
         }
         if (_userCount < capacity)
         {
-            if (_userCount == _users.Length) Array.Resize(ref _users, Math.Min(capacity, Math.Max(1, _users.Length * 2)));
-            _users[_userCount++] = (hash, ns);
+            if (_userCount == 1) _users ??= new (ulong, long)[capacity - 1];
+            UserAt(_userCount++) = (hash, ns);
         }
         else
         {
-            _users[oldest] = (hash, ns);
+            UserAt(oldest) = (hash, ns);
         }
     }
 
-    private void GrowTimes(int capacity)
-    {
-        var grown = new long[Math.Min(capacity, Math.Max(1, _times.Length * 2))];
-        for (int i = 0; i < _count; i++) grown[i] = _times[(_head + i) % _times.Length];
-        _times = grown;
-        _head = 0;
-    }
+    [UnscopedRef]
+    private ref long TimeAt(int k) => ref k == 0 ? ref _time0 : ref _times![k - 1];
+
+    [UnscopedRef]
+    private ref (ulong Hash, long Ns) UserAt(int k) => ref k == 0 ? ref _user0 : ref _users![k - 1];
 }

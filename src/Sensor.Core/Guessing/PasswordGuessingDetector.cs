@@ -67,7 +67,7 @@ public sealed class PasswordGuessingDetector : IEventSink
         _usernames.ExpireIdle(now, _windowNs);
 
         string? userKey = a.Username is { } u && u.Length > MaxUsernameLength ? u[..MaxUsernameLength] : a.Username;
-        var client = _clients.Touch(a.Client.Address);
+        ref var client = ref _clients.Touch(a.Client.Address);
         client.Record(now, _windowNs, failures, userKey is not null, userKey is null ? 0 : Hash(userKey), _clientUsers);
         if (!client.Alerted && client.FailuresWithin(now, _windowNs) >= failures)
         {
@@ -82,7 +82,7 @@ public sealed class PasswordGuessingDetector : IEventSink
 
         if (userKey is not null)
         {
-            var account = _usernames.Touch(userKey);
+            ref var account = ref _usernames.Touch(userKey);
             account.Record(now, _windowNs, failures, false, 0, 0);
             // Against one account from several clients (one client alone is already reported above).
             if (!account.Alerted && account.FailuresWithin(now, _windowNs) >= failures && !client.Alerted)

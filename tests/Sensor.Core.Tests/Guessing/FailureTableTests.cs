@@ -40,7 +40,7 @@ public sealed class FailureTableTests
                 model.RemoveAll(m => now - m.Ns > window);
             }
             int key = rng.Next(capacity * 3);
-            var track = table.Touch(key);
+            ref var track = ref table.Touch(key);
             track.LastNs = now;
             int at = model.FindIndex(m => m.Key == key);
             if (at >= 0) model.RemoveAt(at);
@@ -60,7 +60,7 @@ public sealed class FailureTableTests
                 // Every remembered key is still found (and touched again, oldest first, so the model keeps the order).
                 foreach (var (k, _) in model)
                 {
-                    var t = table.Touch(k);
+                    ref var t = ref table.Touch(k);
                     Assert.Equal(k, t.Key);
                     t.LastNs = now;
                 }
@@ -74,15 +74,15 @@ public sealed class FailureTableTests
     public void ATouchedTrackIsTheLastToBeEvicted()
     {
         var table = new FailureTable<string>(3, StringComparer.Ordinal);
-        var a = table.Touch("a");
+        table.Touch("a").Alerted = true;
         table.Touch("b");
         table.Touch("c");
-        Assert.Same(a, table.Touch("a"));
+        Assert.True(table.Touch("a").Alerted); // found again, and now the most recently failing
         table.Touch("d"); // evicts b, the least recently failing
         Assert.Equal(1, table.Evicted);
-        Assert.Same(a, table.Touch("a"));
+        Assert.True(table.Touch("a").Alerted);
         Assert.Equal(1, table.Evicted);
-        table.Touch("b"); // b was forgotten: a new track, and c goes
+        Assert.False(table.Touch("b").Alerted); // b was forgotten: a new track, and c goes
         Assert.Equal(2, table.Evicted);
         Assert.Equal(3, table.Count);
     }
