@@ -18,7 +18,7 @@ public sealed class PasswordGuessingDetector : IEventSink
     /// </summary>
     public const int MaxUsernameLength = 256;
 
-    /// <summary>The largest cap either table accepts (a few GB of tracks; far beyond any real need).</summary>
+    /// <summary>The largest cap either table accepts (16.7 million tracks, gigabytes of memory: far beyond any real need).</summary>
     public const int MaxTableSize = 1 << 24;
 
     private readonly IEventSink _next;

@@ -32,6 +32,8 @@ public sealed class HostileCaptureReadTests
             Expected("hostile-usernames").Select(e => (string?)e["auth"]!["username"]),
             findings.Select(l => TextLine.Parse(l).User));
         Assert.Contains("logins: 4", run.StdOut);
+        // Two failures from one client with two usernames: what the guessing detector held at the end.
+        Assert.Contains("tracked at the end: 1 clients, 2 usernames; evicted at the caps: 0 clients, 0 usernames", run.StdOut);
     }
 
     [Fact]
