@@ -1199,6 +1199,81 @@ def gen_misc():
     write_capture("many-flows-interleaved", pkts, events)
 
 
+# ---------------------------------------------------------------------------
+# captures: hostile text on the wire (it must stay data in every output)
+# ---------------------------------------------------------------------------
+
+# A username that holds a line break and then a whole forged finding line, as the text output
+# prints one: an output that does not escape it shows two logins, one of them root's.
+FORGED_LINE = ("alice\r\n2025-01-02T10:00:00.000000Z  IMAP  login  LOGIN          cleartext  success  "
+               "user=root  10.6.6.6:4444 -> 10.0.0.2:143  secret=[redacted]")
+# Clear the screen, home the cursor, set the window title, ring the bell; DEL; a C1 CSI.
+ESCAPES = "\x1b[2J\x1b[H\x1b]0;owned\x07\x7f\u009b31mroot"
+# Right-to-left override, isolates, line and paragraph separators, a zero-width space.
+BIDI = "\u202eadmin\u202c\u2066x\u2069\u2028y\u2029\u200b"
+# Spaces and what looks like the line's own fields.
+FAKE_FIELDS = "bob  user=root  secret=[redacted]"
+
+
+def imap_at(port, t_ns):
+    cv = Conv(CLI, SRV, port, 143, t_ns=t_ns)
+    cv.handshake()
+    cv.s(IMAP_GREETING)
+    return cv
+
+
+def gen_hostile():
+    # hostile-usernames: four logins whose usernames attack a text output
+    convs = []
+    cv = imap_start(50601)
+    user = FORGED_LINE.encode()
+    ts = cv.c(b"a1 LOGIN {%d+}\r\n" % len(user) + user + b" {7+}\r\nhunter2\r\n")
+    cv.s(b"a1" + IMAP_AUTH_FAILED)
+    cv.auth(ts, "imap", "LOGIN", FORGED_LINE, "cleartext", "failure", "hunter2")
+    imap_logout(cv, b"a2")
+    convs.append(cv)
+
+    cv = imap_at(50602, T0_NS + 100_000_000)
+    user = ESCAPES.encode()
+    ts = cv.c(b"a1 LOGIN {%d+}\r\n" % len(user) + user + b" {7+}\r\nletmein\r\n")
+    cv.s(b"a1" + IMAP_LOGGED_IN)
+    cv.auth(ts, "imap", "LOGIN", ESCAPES, "cleartext", "success", "letmein")
+    imap_logout(cv, b"a2")
+    convs.append(cv)
+
+    cv = Conv(CLI, SRV, 50603, 110, t_ns=T0_NS + 200_000_000)
+    cv.handshake()
+    cv.s(POP3_GREETING)
+    cv.c(b"USER " + BIDI.encode() + b"\r\n")
+    cv.s(b"+OK\r\n")
+    ts = cv.c(b"PASS pw\r\n")
+    cv.s(b"-ERR [AUTH] Authentication failed.\r\n")
+    cv.auth(ts, "pop3", "USER", BIDI, "cleartext", "failure", "pw")
+    pop3_quit(cv)
+    convs.append(cv)
+
+    cv = imap_at(50604, T0_NS + 300_000_000)
+    ts = cv.c(b'a1 LOGIN "' + FAKE_FIELDS.encode() + b'" "pw"\r\n')
+    cv.s(b"a1" + IMAP_LOGGED_IN)
+    cv.auth(ts, "imap", "LOGIN", FAKE_FIELDS, "cleartext", "success", "pw")
+    imap_logout(cv, b"a2")
+    convs.append(cv)
+
+    pkts, events = merge(*convs)
+    write_capture("hostile-usernames", pkts, events)
+
+    # imap-authenticate-hostile-mechanism: an escape sequence in the SASL mechanism name
+    cv = imap_start(50605)
+    cv.c(b"a1 AUTHENTICATE X-EVIL\x1b[31m\r\n")
+    cv.s(b"+ \r\n")
+    ts = cv.c(b64(b"test").encode() + b"\r\n")
+    cv.s(b"a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n")
+    cv.events.append((ts, 0, {"event_type": "auth", **cv._endpoints("imap"),
+                              "auth": {"mechanism": "AUTH=X-EVIL\x1b[31M", "outcome": "failure"}}))
+    imap_logout(cv, b"a2")
+    write_single("imap-authenticate-hostile-mechanism", cv)
+
+
 def main():
     global OUTDIR
     if len(sys.argv) > 1:
@@ -1209,6 +1284,7 @@ def main():
     gen_imap()
     gen_pop3()
     gen_misc()
+    gen_hostile()
     for fn, n in WRITTEN:
         print("%-48s %d event(s)" % (fn, n))
 

@@ -8,6 +8,8 @@ public sealed record GuessingThresholds
     public int Failures { get; init; } = 10;
     /// <summary>Distinct usernames failing from one client in the window that make a spraying episode.</summary>
     public int SprayUsernames { get; init; } = 5;
-    /// <summary>Clients and usernames tracked at once; the least recently failing is forgotten beyond it.</summary>
-    public int MaxTracked { get; init; } = 50_000;
+    /// <summary>Clients tracked at once; beyond it the least recently failing one is forgotten (counted).</summary>
+    public int MaxClients { get; init; } = 50_000;
+    /// <summary>Usernames tracked at once; beyond it the least recently failing one is forgotten (counted).</summary>
+    public int MaxUsernames { get; init; } = 50_000;
 }

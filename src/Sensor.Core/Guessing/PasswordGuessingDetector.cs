@@ -1,5 +1,4 @@
 using Sensor.Core.Events;
-using Sensor.Core.Flows;
 
 namespace Sensor.Core.Guessing;
 
@@ -7,90 +6,109 @@ namespace Sensor.Core.Guessing;
 /// Watches failed logins and reports password guessing (many failures from one client or against one
 /// username) and spraying (one client failing with many usernames) over a sliding window of packet
 /// time. A decorator: every event passes through to the next sink, alerts are added after the event
-/// that crossed a threshold. Bounded in the number of clients and usernames it remembers.
+/// that crossed a threshold.
+/// Bounded: a table of clients and a table of usernames, each with a hard cap and least-recently-
+/// failing eviction in O(1) (evictions counted), and per entry only what the thresholds need.
 /// </summary>
-public sealed class PasswordGuessingDetector(IEventSink next, GuessingThresholds thresholds) : IEventSink
+public sealed class PasswordGuessingDetector : IEventSink
 {
-    private sealed class Track
+    /// <summary>
+    /// Usernames are told apart by their first 256 characters: a key costs at most that much, and
+    /// no real account name is longer. Alerts still carry the username as it was sent.
+    /// </summary>
+    public const int MaxUsernameLength = 256;
+
+    /// <summary>The largest cap either table accepts (16.7 million tracks, gigabytes of memory: far beyond any real need).</summary>
+    public const int MaxTableSize = 1 << 24;
+
+    private readonly IEventSink _next;
+    private readonly GuessingThresholds _thresholds;
+    private readonly FailureTable<UInt128> _clients;
+    private readonly FailureTable<string> _usernames;
+    private readonly long _windowNs;
+    private readonly int _clientUsers;
+
+    public PasswordGuessingDetector(IEventSink next, GuessingThresholds thresholds)
     {
-        public readonly Queue<(long Ts, string? User)> Failures = new();
-        public bool Alerted;
-        public bool SprayAlerted;
-        public long LastNs;
+        ArgumentOutOfRangeException.ThrowIfLessThan(thresholds.Failures, 1, nameof(thresholds.Failures));
+        ArgumentOutOfRangeException.ThrowIfLessThan(thresholds.SprayUsernames, 1, nameof(thresholds.SprayUsernames));
+        ArgumentOutOfRangeException.ThrowIfLessThan(thresholds.MaxClients, 1, nameof(thresholds.MaxClients));
+        ArgumentOutOfRangeException.ThrowIfLessThan(thresholds.MaxUsernames, 1, nameof(thresholds.MaxUsernames));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(thresholds.MaxClients, MaxTableSize, nameof(thresholds.MaxClients));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(thresholds.MaxUsernames, MaxTableSize, nameof(thresholds.MaxUsernames));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(thresholds.Window, TimeSpan.Zero, nameof(thresholds.Window));
+        _next = next;
+        _thresholds = thresholds;
+        _windowNs = (long)thresholds.Window.TotalMicroseconds * 1000;
+        _clients = new FailureTable<UInt128>(thresholds.MaxClients);
+        _usernames = new FailureTable<string>(thresholds.MaxUsernames, StringComparer.Ordinal);
+        // Enough usernames per client for the spraying threshold, and to count every username among
+        // the failures that make a guessing episode.
+        _clientUsers = Math.Max(thresholds.SprayUsernames, thresholds.Failures);
     }
 
-    private readonly Dictionary<UInt128, Track> _byClient = new();
-    private readonly Dictionary<string, Track> _byUser = new(StringComparer.Ordinal);
-    private readonly long _windowNs = (long)thresholds.Window.TotalMicroseconds * 1000;
-
     public long Alerts { get; private set; }
+    public int ClientsTracked => _clients.Count;
+    public int UsernamesTracked => _usernames.Count;
+    /// <summary>Clients forgotten at <see cref="GuessingThresholds.MaxClients"/> while their window was still open.</summary>
+    public long ClientsEvicted => _clients.Evicted;
+    /// <summary>Usernames forgotten at <see cref="GuessingThresholds.MaxUsernames"/> while their window was still open.</summary>
+    public long UsernamesEvicted => _usernames.Evicted;
+    public long TracksEvicted => _clients.Evicted + _usernames.Evicted;
 
     public void Emit(SensorEvent e)
     {
-        next.Emit(e);
+        _next.Emit(e);
         if (e is not AuthAttempt { Outcome: AuthOutcome.Failure } a) return;
 
-        var client = Get(_byClient, a.Client.Address);
-        Add(client, a);
-        if (!client.Alerted && client.Failures.Count >= thresholds.Failures)
+        long now = a.TimestampNs;
+        int failures = _thresholds.Failures;
+        _clients.ExpireIdle(now, _windowNs);
+        _usernames.ExpireIdle(now, _windowNs);
+
+        string? userKey = a.Username is { } u && u.Length > MaxUsernameLength ? u[..MaxUsernameLength] : a.Username;
+        ref var client = ref _clients.Touch(a.Client.Address);
+        client.Record(now, _windowNs, failures, userKey is not null, userKey is null ? 0 : Hash(userKey), _clientUsers);
+        if (!client.Alerted && client.FailuresWithin(now, _windowNs) >= failures)
         {
             client.Alerted = true;
-            Raise(a, GuessingKind.Guessing, client, null);
+            Raise(a, GuessingKind.Guessing, client.FailuresWithin(now, _windowNs), client.UsernamesWithin(now, _windowNs), null);
         }
-        if (!client.SprayAlerted && Distinct(client) >= thresholds.SprayUsernames)
+        if (!client.SprayAlerted && client.UsernamesWithin(now, _windowNs) >= _thresholds.SprayUsernames)
         {
             client.SprayAlerted = true;
-            Raise(a, GuessingKind.Spraying, client, null);
+            Raise(a, GuessingKind.Spraying, client.FailuresWithin(now, _windowNs), client.UsernamesWithin(now, _windowNs), null);
         }
 
-        if (a.Username is { } user)
+        if (userKey is not null)
         {
-            var account = Get(_byUser, user);
-            Add(account, a);
+            ref var account = ref _usernames.Touch(userKey);
+            account.Record(now, _windowNs, failures, false, 0, 0);
             // Against one account from several clients (one client alone is already reported above).
-            if (!account.Alerted && account.Failures.Count >= thresholds.Failures && !client.Alerted)
+            if (!account.Alerted && account.FailuresWithin(now, _windowNs) >= failures && !client.Alerted)
             {
                 account.Alerted = true;
-                Raise(a, GuessingKind.Guessing, account, user);
+                Raise(a, GuessingKind.Guessing, account.FailuresWithin(now, _windowNs), 1, a.Username);
             }
         }
     }
 
-    private Track Get<TKey>(Dictionary<TKey, Track> map, TKey key) where TKey : notnull
+    /// <summary>FNV-1a, 64 bits: deterministic across runs, so a capture replays the same way.</summary>
+    private static ulong Hash(string s)
     {
-        if (map.TryGetValue(key, out var t)) return t;
-        if (map.Count >= thresholds.MaxTracked)
+        ulong h = 14695981039346656037UL;
+        foreach (char c in s)
         {
-            // Forget the quietest entry: rare, so a linear scan is fine.
-            var oldest = map.MinBy(kv => kv.Value.LastNs).Key;
-            map.Remove(oldest);
+            h ^= c;
+            h *= 1099511628211UL;
         }
-        t = new Track();
-        map.Add(key, t);
-        return t;
+        return h;
     }
 
-    private void Add(Track t, AuthAttempt a)
-    {
-        // An episode ends after a whole quiet window: the next failures start a new one.
-        if (t.Failures.Count > 0 && a.TimestampNs - t.LastNs > _windowNs)
-        {
-            t.Failures.Clear();
-            t.Alerted = t.SprayAlerted = false;
-        }
-        while (t.Failures.Count > 0 && a.TimestampNs - t.Failures.Peek().Ts > _windowNs) t.Failures.Dequeue();
-        t.Failures.Enqueue((a.TimestampNs, a.Username));
-        // Bounded per entry too: the threshold is all the window needs to remember, plus the usernames.
-        while (t.Failures.Count > Math.Max(thresholds.Failures, thresholds.SprayUsernames) * 4) t.Failures.Dequeue();
-        t.LastNs = Math.Max(t.LastNs, a.TimestampNs);
-    }
-
-    private static int Distinct(Track t) => t.Failures.Select(f => f.User).Where(u => u is not null).Distinct(StringComparer.Ordinal).Count();
-
-    private void Raise(AuthAttempt a, GuessingKind kind, Track t, string? user)
+    private void Raise(AuthAttempt a, GuessingKind kind, int failures, int usernames, string? user)
     {
         Alerts++;
-        next.Emit(new PasswordGuessing
+        _next.Emit(new PasswordGuessing
         {
             TimestampNs = a.TimestampNs,
             FlowId = a.FlowId,
@@ -98,10 +116,10 @@ public sealed class PasswordGuessingDetector(IEventSink next, GuessingThresholds
             Server = a.Server,
             Protocol = a.Protocol,
             Kind = kind,
-            Failures = t.Failures.Count,
-            DistinctUsernames = Distinct(t),
+            Failures = failures,
+            DistinctUsernames = usernames,
             Username = user,
-            WindowSeconds = (int)thresholds.Window.TotalSeconds,
+            WindowSeconds = (int)_thresholds.Window.TotalSeconds,
         });
     }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Sensor.Core.Events;
@@ -13,7 +15,8 @@ public static class JsonEventFormatter
 {
     private static readonly JsonWriterOptions Options = new()
     {
-        // Usernames may contain anything; escape only what JSON requires and keep the rest readable.
+        // The sensor's own strings: escape what JSON requires and keep the rest readable. Wire text
+        // goes through WriteWireString instead.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
@@ -41,14 +44,14 @@ public static class JsonEventFormatter
         w.WriteString("dest_ip", e.Server.AddressText);
         w.WriteNumber("dest_port", e.Server.Port);
         w.WriteString("app_proto", EventNames.Of(e.Protocol));
-        if (captureFile is not null) w.WriteString("pcap_file", captureFile);
+        if (captureFile is not null) WriteWireString(w, "pcap_file", captureFile);
         switch (e)
         {
             case AuthAttempt a:
                 w.WriteStartObject("auth");
-                w.WriteString("mechanism", a.Mechanism);
-                if (a.Username is null) w.WriteNull("username"); else w.WriteString("username", a.Username);
-                w.WriteString("secret", a.Secret ?? EventNames.Redacted);
+                WriteWireString(w, "mechanism", a.Mechanism);
+                if (a.Username is null) w.WriteNull("username"); else WriteWireString(w, "username", a.Username);
+                WriteWireString(w, "secret", a.Secret ?? EventNames.Redacted);
                 w.WriteString("exposure", EventNames.Of(a.Exposure));
                 w.WriteString("outcome", EventNames.Of(a.Outcome));
                 if (a.ServerOffersStartTls is bool offered) w.WriteBoolean("server_offers_starttls", offered);
@@ -59,7 +62,7 @@ public static class JsonEventFormatter
                 w.WriteString("kind", g.Kind == GuessingKind.Spraying ? "spraying" : "guessing");
                 w.WriteNumber("failures", g.Failures);
                 w.WriteNumber("usernames", g.DistinctUsernames);
-                if (g.Username is not null) w.WriteString("username", g.Username);
+                if (g.Username is not null) WriteWireString(w, "username", g.Username);
                 w.WriteNumber("window_seconds", g.WindowSeconds);
                 w.WriteEndObject();
                 break;
@@ -72,4 +75,50 @@ public static class JsonEventFormatter
         w.WriteEndObject();
         w.Flush();
     }
+
+    /// <summary>
+    /// A string from the wire. The relaxed encoder leaves bidi overrides and isolates, zero-width
+    /// and other format characters as they are: valid JSON, but `tail -f` on the event log would
+    /// show them reordering or hiding text. Here every character <see cref="WireText.IsUnsafe"/>
+    /// names is a \u escape as well (so are U+2028/U+2029, which some line readers split on);
+    /// a JSON parser gives back exactly the string that was sent.
+    /// </summary>
+    private static void WriteWireString(Utf8JsonWriter w, string name, string value)
+    {
+        w.WritePropertyName(name);
+        w.WriteRawValue(JsonLiteral(value));
+    }
+
+    private static string JsonLiteral(string value)
+    {
+        var sb = new StringBuilder(value.Length + 2).Append('"');
+        for (int i = 0; i < value.Length; i++)
+        {
+            char c = value[i];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                if (WireText.IsUnsafe(char.ConvertToUtf32(c, value[i + 1]))) AppendU(AppendU(sb, c), value[i + 1]);
+                else sb.Append(c).Append(value[i + 1]);
+                i++;
+                continue;
+            }
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append(@"\\"); break;
+                case '\n': sb.Append(@"\n"); break;
+                case '\r': sb.Append(@"\r"); break;
+                case '\t': sb.Append(@"\t"); break;
+                default:
+                    // A lone surrogate is not text (UTF-8 cannot carry it): U+FFFD, as a decoder gives.
+                    if (char.IsSurrogate(c)) sb.Append(@"\uFFFD");
+                    else if (WireText.IsUnsafe(c)) AppendU(sb, c);
+                    else sb.Append(c);
+                    break;
+            }
+        }
+        return sb.Append('"').ToString();
+    }
+
+    private static StringBuilder AppendU(StringBuilder sb, char c) => sb.Append(@"\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
 }

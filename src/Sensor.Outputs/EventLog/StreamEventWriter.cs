@@ -33,10 +33,11 @@ public sealed class StreamEventWriter(Stream output, bool json, TimeSpan? flushI
             if (json) JsonEventFormatter.Write(output, e, CaptureFile);
             else
             {
-                // Readable output names each capture once, above its first finding.
+                // Readable output names each capture once, above its first finding (a file name
+                // found in a folder is someone else's text too).
                 if (CaptureFile is not null && CaptureFile != _headedFile)
                 {
-                    output.Write(Encoding.UTF8.GetBytes($"{(_headedFile is null ? "" : "\n")}== {CaptureFile}\n"));
+                    output.Write(Encoding.UTF8.GetBytes($"{(_headedFile is null ? "" : "\n")}== {WireText.Escape(CaptureFile)}\n"));
                     _headedFile = CaptureFile;
                 }
                 output.Write(Encoding.UTF8.GetBytes(TextEventFormatter.Format(e)));

@@ -10,6 +10,8 @@ namespace Sensor.Outputs.Metrics;
 /// the client's). Client addresses and usernames never become tags: series cardinality would grow
 /// with every client, and a time-series store is the wrong place for who-logged-in (the event log
 /// has it). The one exception is `mail_bruteforce`, which is rare and whose point is the client.
+/// No tag carries text from the wire: the mechanism is one of <see cref="MechanismTag.Values"/>,
+/// addresses are formatted by the sensor, the rest are its own words.
 /// </summary>
 public sealed class LineProtocolPoints(string sensorName)
 {
@@ -24,7 +26,7 @@ public sealed class LineProtocolPoints(string sensorName)
             .Tag("sensor", sensorName)
             .Tag("proto", EventNames.Of(a.Protocol))
             .Tag("server", a.Server.AddressText)
-            .Tag("mechanism", a.Mechanism)
+            .Tag("mechanism", MechanismTag.Of(a.Mechanism))
             .Tag("exposure", EventNames.Of(a.Exposure))
             .Tag("outcome", EventNames.Of(a.Outcome))
             .Field("count", 1L), a.TimestampNs),

@@ -1,8 +1,10 @@
 using System.Text;
 using Sensor.Core.Events;
+using Sensor.Core.Guessing;
 using Sensor.Core.Health;
 using Sensor.Core.Mail;
 using Sensor.Outputs.EventLog;
+using Sensor.Outputs.Metrics;
 
 namespace Sensor.Outputs.Summary;
 
@@ -18,7 +20,9 @@ public sealed class RunSummary : IEventSink
     private readonly Dictionary<string, (string Proto, long Cleartext)> _servers = new();
     private readonly SensorCounters _totals = new();
     private readonly List<string> _fileProblems = new();
-    private readonly List<string> _guessing = new();
+    private const int GuessingShown = 20;
+    private readonly List<string> _guessing = new(); // the first few alerts; the rest only counted
+    private long _guessingAlerts;
     private int _filesRead;
     private int _filesFailed;
 
@@ -28,12 +32,15 @@ public sealed class RunSummary : IEventSink
         switch (e)
         {
             case AuthAttempt a:
-                Bump(_logins, $"{proto,-5} {a.Mechanism,-16} {EventNames.Of(a.Exposure),-10} {EventNames.Of(a.Outcome)}");
+                // By the metrics' fixed mechanism set: a table that cannot grow with what clients send,
+                // and no wire text on the terminal.
+                Bump(_logins, $"{proto,-5} {MechanismTag.Of(a.Mechanism),-16} {EventNames.Of(a.Exposure),-10} {EventNames.Of(a.Outcome)}");
                 break;
             case StartTlsUpgrade s:
                 Bump(_startTls, $"{proto,-5} {EventNames.Of(s.Outcome)}");
                 break;
             case PasswordGuessing g:
+                if (_guessingAlerts++ >= GuessingShown) break;
                 _guessing.Add($"{EventNames.Of(g.Protocol)} {g.Client.AddressText} -> {g.Server}: {(g.Kind == GuessingKind.Spraying ? "spraying" : "guessing")}, {g.Failures} failures, {g.DistinctUsernames} usernames");
                 break;
         }
@@ -66,7 +73,10 @@ public sealed class RunSummary : IEventSink
         }
     }
 
-    /// <summary>The line about the metrics path, when metrics were written.</summary>
+    /// <summary>The run's password-guessing detector, for its table sizes and evictions.</summary>
+    public PasswordGuessingDetector? Guessing { get; set; }
+
+    /// <summary>Lines about the metrics path, when metrics were written.</summary>
     public string? MetricsLine { get; set; }
 
     public string Render()
@@ -86,9 +96,12 @@ public sealed class RunSummary : IEventSink
         long tls = _startTls.Values.Sum();
         sb.AppendLine($"STARTTLS commands: {tls}");
         foreach (var (k, v) in _startTls) sb.AppendLine($"  {k,-48} {v}");
-        sb.AppendLine($"password guessing / spraying alerts: {_guessing.Count}");
-        foreach (var g in _guessing.Take(20)) sb.AppendLine($"  {g}");
-        if (_guessing.Count > 20) sb.AppendLine($"  ... and {_guessing.Count - 20} more");
+        sb.AppendLine($"password guessing / spraying alerts: {_guessingAlerts}");
+        foreach (var g in _guessing) sb.AppendLine($"  {g}");
+        if (_guessingAlerts > GuessingShown) sb.AppendLine($"  ... and {_guessingAlerts - GuessingShown} more");
+        if (Guessing is { } d)
+            sb.AppendLine($"  tracked at the end: {d.ClientsTracked} clients, {d.UsernamesTracked} usernames; " +
+                          $"evicted at the caps: {d.ClientsEvicted} clients, {d.UsernamesEvicted} usernames");
         sb.AppendLine($"servers offering STARTTLS that saw cleartext logins: {_servers.Count}");
         foreach (var (k, v) in _servers.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             sb.AppendLine($"  {v.Proto} {k}  cleartext logins: {v.Cleartext}");

@@ -104,6 +104,7 @@ public static class ReadCommand
             ? new FanOutSink(writer, summary)
             : new FanOutSink(writer, summary, new MetricsSink(metrics, points));
         var sink = new PasswordGuessingDetector(outputs, new GuessingThresholds());
+        summary.Guessing = sink;
         var options = new AnalysisOptions { RevealSecrets = reveal };
         var limits = maxFlows is { } cap ? new ReassemblyLimits { MaxFlows = cap } : new ReassemblyLimits();
         int read = 0;

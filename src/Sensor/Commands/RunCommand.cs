@@ -99,6 +99,12 @@ public static class RunCommand
             Console.Error.WriteLine($"sensor: unknown log level '{settings.LogLevel}'");
             return ExitCodes.Usage;
         }
+        if (settings.Guessing is { WindowSeconds: < 1 } or { Failures: < 1 } or { SprayUsernames: < 1 } or { MaxClients: < 1 } or { MaxUsernames: < 1 }
+            || settings.Guessing.MaxClients > PasswordGuessingDetector.MaxTableSize || settings.Guessing.MaxUsernames > PasswordGuessingDetector.MaxTableSize)
+        {
+            Console.Error.WriteLine($"sensor: Guessing: WindowSeconds, Failures and SprayUsernames must each be at least 1, MaxClients and MaxUsernames between 1 and {PasswordGuessingDetector.MaxTableSize}");
+            return ExitCodes.Usage;
+        }
 
         var appLog = new LoggerConfiguration()
             .MinimumLevel.Is(level)
@@ -170,6 +176,8 @@ public static class RunCommand
                 Window = TimeSpan.FromSeconds(settings.Guessing.WindowSeconds),
                 Failures = settings.Guessing.Failures,
                 SprayUsernames = settings.Guessing.SprayUsernames,
+                MaxClients = settings.Guessing.MaxClients,
+                MaxUsernames = settings.Guessing.MaxUsernames,
             });
             int workers = settings.Capture.Workers > 0 ? settings.Capture.Workers : ParallelFileAnalysis.DefaultWorkers;
             IFrameAnalysis pipeline = workers > 1
@@ -177,7 +185,7 @@ public static class RunCommand
                 : new PacketPipeline(options, settings.Reassembly.ToLimits(), detector);
             var service = new CaptureService(source, pipeline, events, appLog,
                 TimeSpan.FromSeconds(Math.Max(1, settings.Health.IntervalSeconds)),
-                metrics, points, TimeSpan.FromSeconds(Math.Max(1, settings.Health.MetricsIntervalSeconds)));
+                metrics, points, TimeSpan.FromSeconds(Math.Max(1, settings.Health.MetricsIntervalSeconds)), detector);
 
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Services.AddSystemd();

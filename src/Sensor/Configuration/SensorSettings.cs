@@ -85,6 +85,8 @@ public sealed class GuessingSection
     public int WindowSeconds { get; set; } = 300;
     public int Failures { get; set; } = 10;
     public int SprayUsernames { get; set; } = 5;
+    public int MaxClients { get; set; } = 50_000;
+    public int MaxUsernames { get; set; } = 50_000;
 }
 
 public sealed class HealthSection

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Sensor.Capture;
 using Sensor.Capture.Live;
+using Sensor.Core.Guessing;
 using Sensor.Outputs.EventLog;
 using Sensor.Outputs.Metrics;
 using Serilog;
@@ -15,7 +16,8 @@ namespace Sensor.Hosting;
 /// </summary>
 public sealed class CaptureService(
     LiveCaptureSource source, IFrameAnalysis pipeline, SerilogEventLog events, ILogger log, TimeSpan healthInterval,
-    InfluxMetricsWriter? metrics = null, LineProtocolPoints? points = null, TimeSpan? metricsInterval = null)
+    InfluxMetricsWriter? metrics = null, LineProtocolPoints? points = null, TimeSpan? metricsInterval = null,
+    PasswordGuessingDetector? guessing = null)
     : BackgroundService
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
@@ -128,6 +130,9 @@ public sealed class CaptureService(
                     ["points_spooled"] = m.PointsSpooled,
                     ["points_dropped"] = m.PointsDropped,
                     ["write_failures"] = m.WriteFailures,
+                    ["guessing_clients"] = guessing?.ClientsTracked ?? 0,
+                    ["guessing_usernames"] = guessing?.UsernamesTracked ?? 0,
+                    ["guessing_evicted"] = guessing?.TracksEvicted ?? 0,
                 }));
             }
         }
@@ -143,8 +148,10 @@ public sealed class CaptureService(
             {
                 var h = Health;
                 log.Information(
-                    "health: packets {Packets} (kernel drops {KernelDrops}, interface drops {IfDrops}), flows {Flows}, buffered {Buffered} B, gaps {Gaps}, events {Events}",
-                    h.PacketsReceived, h.DroppedByKernel, h.DroppedByInterface, h.Flows, h.BytesBuffered, h.Gaps, h.EventsWritten);
+                    "health: packets {Packets} (kernel drops {KernelDrops}, interface drops {IfDrops}), flows {Flows}, buffered {Buffered} B, gaps {Gaps}, events {Events}, " +
+                    "guessing detector: {GuessingClients} clients and {GuessingUsernames} usernames tracked, {GuessingEvicted} evicted at the caps",
+                    h.PacketsReceived, h.DroppedByKernel, h.DroppedByInterface, h.Flows, h.BytesBuffered, h.Gaps, h.EventsWritten,
+                    guessing?.ClientsTracked ?? 0, guessing?.UsernamesTracked ?? 0, guessing?.TracksEvicted ?? 0);
             }
         }
         catch (OperationCanceledException) { }

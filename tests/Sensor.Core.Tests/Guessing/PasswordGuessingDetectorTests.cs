@@ -99,7 +99,7 @@ public sealed class PasswordGuessingDetectorTests
     [Fact]
     public void TrackedClientsAreBounded()
     {
-        var (d, sink) = Make(new GuessingThresholds { MaxTracked = 100 });
+        var (d, sink) = Make(new GuessingThresholds { MaxClients = 100, MaxUsernames = 100 });
         for (int i = 0; i < 10_000; i++) d.Emit(Failure($"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}", $"u{i}", i));
         // Each client failed once: no alert; and the detector did not grow without bound (no exception, finished).
         Assert.DoesNotContain(sink.Events.OfType<PasswordGuessing>(), g => g.Kind == GuessingKind.Spraying);

@@ -36,7 +36,8 @@ public static class GrafanaProvisioning
             ["mail_bruteforce"] = (["sensor", "proto", "server", "client", "kind"], ["failures", "usernames"]),
             ["sensor_health"] = (["sensor"],
                 ["packets", "bytes", "kernel_drops", "interface_drops", "flows", "buffered_bytes", "gaps",
-                 "events_written", "points_written", "points_spooled", "points_dropped", "write_failures"]),
+                 "events_written", "points_written", "points_spooled", "points_dropped", "write_failures",
+                 "guessing_clients", "guessing_usernames", "guessing_evicted"]),
         };
 
     /// <summary>The values a tag with a closed set of values can take.</summary>
@@ -46,6 +47,7 @@ public static class GrafanaProvisioning
         ["exposure"] = ["cleartext", "hashed", "none", "unknown"],
         ["outcome"] = ["success", "failure", "unknown"],
         ["kind"] = ["guessing", "spraying"],
+        ["mechanism"] = [.. Sensor.Outputs.Metrics.MechanismTag.Values],
     };
 
     public static JsonNode LoadYaml(string path)
