@@ -34,8 +34,8 @@ public static class Program
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {
-                foreach (var error in parse.Errors) Console.Error.WriteLine($"sensor: {error.Message}");
-                Console.Error.WriteLine("Try 'sensor --help'.");
+                // One line: the first error (the others usually follow from it) and where help is.
+                Console.Error.WriteLine($"sensor: {parse.Errors[0].Message} (see 'sensor --help')");
                 return ExitCodes.Usage;
             }
             return parse.Invoke();

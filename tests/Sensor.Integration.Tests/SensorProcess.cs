@@ -10,7 +10,10 @@ public static class SensorProcess
         public string[] StdOutLines => StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => Run(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs it with <paramref name="environment"/> added to this process's environment.</summary>
+    public static Result Run(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(RepoPaths.SensorExecutable)
         {
@@ -19,6 +22,7 @@ public static class SensorProcess
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -26,7 +26,7 @@ public static class ReadCommand
         var json = new Option<bool>("--json") { Description = "One JSON object per event on stdout, nothing else; the summary goes to stderr." };
         var reveal = new Option<bool>("--reveal-secrets") { Description = "Put real passwords, tokens and digests into events (forensics only)." };
         var noSummary = new Option<bool>("--no-summary") { Description = "Do not print the end-of-run summary." };
-        var influxUrl = new Option<string?>("--influx-url") { Description = "Write metrics to this InfluxDB (v2 write API), e.g. http://localhost:8086. Env: SENSOR_Influx__Url." };
+        var influxUrl = new Option<string?>("--influx-url") { Description = "Write metrics to this InfluxDB (v2 write API), e.g. http://localhost:8086. Env: SENSOR_Influx__Url." }.HttpUrl();
         var influxToken = new Option<string?>("--influx-token") { Description = "InfluxDB API token. Env: SENSOR_Influx__Token (preferred: not visible in ps)." };
         var influxOrg = new Option<string?>("--influx-org") { Description = "InfluxDB organization (default mail-sensor)." };
         var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket (default mail_sensor)." };
@@ -37,18 +37,12 @@ public static class ReadCommand
             Description = $"Worker threads per classic pcap file (default: the cores, at most 8; here {ParallelFileAnalysis.DefaultWorkers}). " +
                           "Output is identical for any count; 1 reads on one thread.",
         };
-        threads.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1 or > 64) r.AddError("--threads must be between 1 and 64");
-        });
+        threads.InRange(1, 64);
         var maxFlows = new Option<int?>("--max-flows")
         {
             Description = $"Connections tracked at once; beyond it the least recently active is evicted, handshake-only first (default {new ReassemblyLimits().MaxFlows:N0}).",
         };
-        maxFlows.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--max-flows must be at least 1");
-        });
+        maxFlows.InRange(1, int.MaxValue);
         var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Capture files (pcap, pcapng) or folders of them." };
         // An unknown option would otherwise be taken for a PATH: make it the usage error it is.
         paths.Validators.Add(r =>
@@ -89,6 +83,12 @@ public static class ReadCommand
 
     public static int Run(string[] paths, bool json, bool reveal, bool noSummary, InfluxSettings influx, int threads = 1, int? maxFlows = null)
     {
+        if (influx.Url is { Length: > 0 } url && !OptionChecks.IsHttpUrl(url))
+        {
+            // From SENSOR_Influx__Url (the option is checked where it is parsed).
+            Console.Error.WriteLine($"sensor: InfluxDB address must be an http:// or https:// address, not '{url}'");
+            return ExitCodes.Usage;
+        }
         if (reveal) Log.Warning("--reveal-secrets: passwords and tokens will be written in clear to the output");
 
         // Buffered: flushed by the first finding 100 ms or more after the last flush, at each file's end

@@ -31,20 +31,17 @@ public static class RunCommand
         var events = new Option<string?>("--events", "-e") { Description = "JSON-lines event log path; '-' for stdout." };
         var filter = new Option<string?>("--filter") { Description = "BPF capture filter (overrides --ports)." };
         var ports = new Option<string?>("--ports") { Description = "Capture only these TCP ports, comma-separated (default: every TCP flow)." };
-        var snaplen = new Option<int?>("--snaplen") { Description = "Bytes captured per packet (default 65535)." };
-        var buffer = new Option<int?>("--buffer-size") { Description = "Kernel capture buffer in MiB (default 64)." };
+        var snaplen = new Option<int?>("--snaplen") { Description = "Bytes captured per packet (default 65535)." }.InRange(64, 262144);
+        var buffer = new Option<int?>("--buffer-size") { Description = "Kernel capture buffer in MiB (default 64)." }.InRange(1, 4096);
         var promisc = new Option<bool?>("--promiscuous") { Description = "Promiscuous mode, true or false (default true)." };
-        var influxUrl = new Option<string?>("--influx-url") { Description = "Write metrics to this InfluxDB (v2 write API)." };
+        var influxUrl = new Option<string?>("--influx-url") { Description = "Write metrics to this InfluxDB (v2 write API)." }.HttpUrl();
         var influxToken = new Option<string?>("--influx-token") { Description = "InfluxDB token (prefer SENSOR_Influx__Token)." };
         var influxOrg = new Option<string?>("--influx-org") { Description = "InfluxDB organization." };
         var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket." };
         var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
         var sensorName = new Option<string?>("--sensor-name") { Description = "The `sensor` tag on metrics (default: host name)." };
         var workers = new Option<int?>("--workers") { Description = "Analysis threads sharing the connections (default: every core, at most 8; 1: analyse on the capture thread)." };
-        workers.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1 or > 64) r.AddError("--workers must be between 1 and 64");
-        });
+        workers.InRange(0, 64, " (0: every core, at most 8)");
         var level = new Option<string?>("--log-level") { Description = "Verbose, Debug, Information, Warning or Error." };
         var reveal = new Option<bool>("--reveal-secrets") { Description = "Put real passwords and tokens into events (forensics only)." };
         var command = new Command("run", "Capture live on an interface and report mail logins as they happen.")
@@ -92,6 +89,11 @@ public static class RunCommand
         if (string.IsNullOrWhiteSpace(settings.Capture.Interface))
         {
             Console.Error.WriteLine("sensor: no interface given: use --interface NAME or Capture:Interface in the config (see 'sensor interfaces')");
+            return ExitCodes.Usage;
+        }
+        if (settings.Influx.Url is { Length: > 0 } url && !OptionChecks.IsHttpUrl(url))
+        {
+            Console.Error.WriteLine($"sensor: Influx:Url must be an http:// or https:// address, not '{url}'");
             return ExitCodes.Usage;
         }
         if (!Enum.TryParse<LogEventLevel>(settings.LogLevel, ignoreCase: true, out var level))

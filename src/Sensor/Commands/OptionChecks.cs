@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace Sensor.Commands;
+
+/// <summary>
+/// Checks of option values that end in one line on stderr and exit 2 (a usage error), never in an
+/// exception. A validator must not read a value its converter could not parse: System.CommandLine
+/// throws then, instead of reporting the converter's error.
+/// </summary>
+internal static class OptionChecks
+{
+    /// <summary>An integer between <paramref name="min"/> and <paramref name="max"/>; <paramref name="meaning"/> says what the bounds mean.</summary>
+    public static Option<int?> InRange(this Option<int?> option, int min, int max, string? meaning = null)
+    {
+        option.Validators.Add(r =>
+        {
+            var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : null;
+            if (text is null) return;
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
+                r.AddError($"{option.Name} takes a whole number, not '{text}'");
+            else if (n < min || n > max)
+                r.AddError($"{option.Name} must be between {min} and {max}{meaning}");
+        });
+        return option;
+    }
+
+    /// <summary>An absolute http or https address.</summary>
+    public static Option<string?> HttpUrl(this Option<string?> option)
+    {
+        option.Validators.Add(r =>
+        {
+            var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : null;
+            if (text is not null && !IsHttpUrl(text))
+                r.AddError($"{option.Name} must be an http:// or https:// address, not '{text}'");
+        });
+        return option;
+    }
+
+    public static bool IsHttpUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0;
+}

@@ -1,0 +1,53 @@
+namespace Sensor.Integration.Tests;
+
+/// <summary>
+/// Every bad option value is a usage error: one line on stderr naming the option, exit 2, nothing
+/// on stdout, no stack trace. `run` checks its options before it opens an interface, so these
+/// need no capture permission.
+/// </summary>
+public sealed class CommandLineErrorTests
+{
+    private static readonly string Capture = Path.Combine(RepoPaths.Pcaps, "crafted", "pop3-user-pass.pcap");
+
+    public static TheoryData<string, string[]> BadValues() => new()
+    {
+        { "--threads", ["read", "--threads", "abc", Capture] },
+        { "--threads", ["read", "--threads", "0", Capture] },
+        { "--threads", ["read", "--threads", "99999999999", Capture] },
+        { "--max-flows", ["read", "--max-flows", "x", Capture] },
+        { "--max-flows", ["read", "--max-flows", "0", Capture] },
+        { "--influx-url", ["read", "--influx-url", "::bad", Capture] },
+        { "--influx-url", ["read", "--influx-url", "ftp://example.invalid/", Capture] },
+        { "--workers", ["run", "-i", "lo", "--workers", "x"] },
+        { "--workers", ["run", "-i", "lo", "--workers", "-1"] },
+        { "--snaplen", ["run", "-i", "lo", "--snaplen", "q"] },
+        { "--snaplen", ["run", "-i", "lo", "--snaplen", "10"] },
+        { "--buffer-size", ["run", "-i", "lo", "--buffer-size", "q"] },
+        { "--buffer-size", ["run", "-i", "lo", "--buffer-size", "0"] },
+        { "--influx-url", ["run", "-i", "lo", "--influx-url", "::bad"] },
+        { "--promiscuous", ["run", "-i", "lo", "--promiscuous", "maybe"] },
+        { "--no-such-option", ["read", "--no-such-option", Capture] },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadValues))]
+    public void ABadValueIsOneLineOnStderrAndExitTwo(string option, string[] args)
+    {
+        var run = SensorProcess.Run(args);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Empty(run.StdOut);
+        var lines = run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{run.StdErr}");
+        Assert.StartsWith("sensor: ", lines[0]);
+        Assert.True(lines[0].Contains(option, StringComparison.Ordinal) || option == "--promiscuous", lines[0]);
+        Assert.DoesNotContain("Exception", run.StdErr);
+    }
+
+    [Fact]
+    public void InfluxUrlFromTheEnvironmentIsCheckedToo()
+    {
+        var run = SensorProcess.Run(new Dictionary<string, string> { ["SENSOR_Influx__Url"] = "::bad" }, "read", Capture);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("sensor: InfluxDB address must be an http:// or https:// address, not '::bad'", run.StdErr.Trim());
+    }
+}
