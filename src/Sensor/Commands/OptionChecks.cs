@@ -33,7 +33,7 @@ internal static class OptionChecks
         {
             var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : null;
             if (text is not null && !IsHttpUrl(text))
-                r.AddError($"{option.Name} must be an http:// or https:// address, not '{text}'");
+                r.AddError($"{option.Name} must be an http:// or https:// address (the value is not repeated: it may hold credentials)");
         });
         return option;
     }

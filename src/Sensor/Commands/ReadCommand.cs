@@ -86,7 +86,7 @@ public static class ReadCommand
         if (influx.Url is { Length: > 0 } url && !OptionChecks.IsHttpUrl(url))
         {
             // From SENSOR_Influx__Url (the option is checked where it is parsed).
-            Console.Error.WriteLine($"sensor: InfluxDB address must be an http:// or https:// address, not '{url}'");
+            Console.Error.WriteLine("sensor: SENSOR_Influx__Url must be an http:// or https:// address (the value is not repeated: it may hold credentials)");
             return ExitCodes.Usage;
         }
         if (reveal) Log.Warning("--reveal-secrets: passwords and tokens will be written in clear to the output");

@@ -93,7 +93,7 @@ public static class RunCommand
         }
         if (settings.Influx.Url is { Length: > 0 } url && !OptionChecks.IsHttpUrl(url))
         {
-            Console.Error.WriteLine($"sensor: Influx:Url must be an http:// or https:// address, not '{url}'");
+            Console.Error.WriteLine("sensor: Influx:Url must be an http:// or https:// address (the value is not repeated: it may hold credentials)");
             return ExitCodes.Usage;
         }
         if (!Enum.TryParse<LogEventLevel>(settings.LogLevel, ignoreCase: true, out var level))
