@@ -1,3 +1,4 @@
+using Sensor.Core.Events;
 using Sensor.Core.Flows;
 using Sensor.Core.Health;
 using Sensor.Core.Reassembly;
@@ -9,7 +10,8 @@ namespace Sensor.Core.Detection;
 /// that connection up (no more of its payload is wanted, nothing more of it is reported: its state can
 /// no longer be trusted), is counted (<see cref="SensorCounters.AnalyzerFaults"/>) and reported once
 /// with the flow id, and every other connection goes on. Crafted traffic must not be able to stop the
-/// sensor by finding one bug.
+/// sensor by finding one bug. An output that can take no more events is not a connection's fault:
+/// <see cref="EventSinkFailedException"/> passes through and stops the analysis.
 /// </summary>
 public sealed class FaultBoundary(IStreamConsumer inner, TcpFlow flow, SensorCounters counters) : IStreamConsumer
 {
@@ -22,7 +24,7 @@ public sealed class FaultBoundary(IStreamConsumer inner, TcpFlow flow, SensorCou
         {
             return inner.OnData(direction, data, timestampNs);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException and not EventSinkFailedException)
         {
             Fault(e);
             return false;
@@ -36,7 +38,7 @@ public sealed class FaultBoundary(IStreamConsumer inner, TcpFlow flow, SensorCou
         {
             inner.OnGap(direction, skippedBytes, timestampNs);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException and not EventSinkFailedException)
         {
             Fault(e);
         }
@@ -49,7 +51,7 @@ public sealed class FaultBoundary(IStreamConsumer inner, TcpFlow flow, SensorCou
         {
             inner.OnUnseenBytesAcknowledged(direction, timestampNs);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException and not EventSinkFailedException)
         {
             Fault(e);
         }
@@ -62,7 +64,7 @@ public sealed class FaultBoundary(IStreamConsumer inner, TcpFlow flow, SensorCou
         {
             inner.OnClose(reason, timestampNs);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException and not EventSinkFailedException)
         {
             Fault(e);
         }

@@ -8,7 +8,7 @@ namespace Sensor.Outputs.EventLog;
 
 /// <summary>
 /// The event log's JSON shape, one object per event, field names after Suricata's EVE
-/// (timestamp, flow_id, event_type, src_ip/src_port = client, dest_ip/dest_port = server, app_proto).
+/// (timestamp, host = the sensor, flow_id, event_type, src_ip/src_port = client, dest_ip/dest_port = server, app_proto).
 /// The secret is "[redacted]" unless the analyzers were asked to reveal it.
 /// </summary>
 public static class JsonEventFormatter
@@ -20,23 +20,26 @@ public static class JsonEventFormatter
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static void Write(Stream output, SensorEvent e, string? captureFile)
+    /// <param name="host">The sensor's name (EVE's `host`), or null to leave the field out.</param>
+    public static void Write(Stream output, SensorEvent e, string? host, string? captureFile)
     {
         using var w = new Utf8JsonWriter(output, Options);
-        Write(w, e, captureFile);
+        Write(w, e, host, captureFile);
     }
 
-    public static string ToJson(SensorEvent e, string? captureFile = null)
+    public static string ToJson(SensorEvent e, string? captureFile = null, string? host = null)
     {
         using var ms = new MemoryStream();
-        Write(ms, e, captureFile);
+        Write(ms, e, host, captureFile);
         return System.Text.Encoding.UTF8.GetString(ms.ToArray());
     }
 
-    public static void Write(Utf8JsonWriter w, SensorEvent e, string? captureFile)
+    public static void Write(Utf8JsonWriter w, SensorEvent e, string? host, string? captureFile)
     {
         w.WriteStartObject();
         w.WriteString("timestamp", EventNames.Timestamp(e.TimestampNs));
+        // Which sensor saw it: a SIEM fed by several sensors tells them apart by this (the user's own text).
+        if (host is not null) WriteWireString(w, "host", host);
         w.WriteString("flow_id", e.FlowId);
         w.WriteString("event_type", EventNames.EventType(e));
         w.WriteString("src_ip", e.Client.AddressText);

@@ -4,6 +4,7 @@ using Sensor.Capture;
 using Sensor.Capture.Decoding;
 using Sensor.Capture.Files;
 using Sensor.Capture.Parallel;
+using Sensor.Configuration;
 using Sensor.Core.Mail;
 using Sensor.Core.Reassembly;
 using Sensor.Core.Events;
@@ -30,7 +31,7 @@ public static class ReadCommand
         var influxToken = new Option<string?>("--influx-token") { Description = "InfluxDB API token. Env: SENSOR_Influx__Token (preferred: not visible in ps)." };
         var influxOrg = new Option<string?>("--influx-org") { Description = "InfluxDB organization (default mail-sensor)." };
         var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket (default mail_sensor)." };
-        var sensorName = new Option<string?>("--sensor-name") { Description = "The `sensor` tag on metrics (default: host name)." };
+        var sensorName = new Option<string?>("--sensor-name") { Description = "This sensor's name: the `host` field of events, the `sensor` tag of metrics (default: the host name). Env: SENSOR_Name." };
         var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
         var threads = new Option<int?>("--threads", "-j")
         {
@@ -51,67 +52,114 @@ public static class ReadCommand
                 if (t.Value.StartsWith('-') && t.Value.Length > 1 && !File.Exists(t.Value) && !Directory.Exists(t.Value))
                     r.AddError($"unknown option '{t.Value}'");
         });
+        var config = new Option<string?>("--config", "-c") { Description = "JSON settings file, the same as `run` takes (analysis ports, guessing thresholds, reassembly bounds, Influx, Name); not read unless given." };
+        var events = new Option<string?>("--events", "-e") { Description = "Write the events as JSON lines to this file (created 0640) instead of stdout." };
         var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
         {
-            json, reveal, noSummary, threads, maxFlows, influxUrl, influxToken, influxOrg, influxBucket, sensorName, spoolDir, paths,
+            json, reveal, noSummary, threads, maxFlows, config, events, influxUrl, influxToken, influxOrg, influxBucket, sensorName, spoolDir, paths,
         };
         command.SetAction(parse =>
         {
-            string? Env(string key) => Environment.GetEnvironmentVariable("SENSOR_Influx__" + key);
-            var defaults = new InfluxSettings();
-            var influx = new InfluxSettings
+            var o = new Dictionary<string, string?>();
+            void Set(string key, object? value) { if (value is not null) o[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture); }
+            Set("Influx:Url", parse.GetValue(influxUrl));
+            Set("Influx:Token", parse.GetValue(influxToken));
+            Set("Influx:Org", parse.GetValue(influxOrg));
+            Set("Influx:Bucket", parse.GetValue(influxBucket));
+            Set("Influx:SpoolDirectory", parse.GetValue(spoolDir));
+            Set("Name", parse.GetValue(sensorName));
+            Set("Reassembly:MaxFlows", parse.GetValue(maxFlows));
+            if (parse.GetValue(reveal)) o["Analysis:RevealSecrets"] = "true";
+            SensorSettings settings;
+            try
             {
-                Url = parse.GetValue(influxUrl) ?? Env("Url"),
-                Token = parse.GetValue(influxToken) ?? Env("Token"),
-                Org = parse.GetValue(influxOrg) ?? Env("Org") ?? defaults.Org,
-                Bucket = parse.GetValue(influxBucket) ?? Env("Bucket") ?? defaults.Bucket,
-                SensorName = parse.GetValue(sensorName) ?? Environment.GetEnvironmentVariable("SENSOR_Name") ?? defaults.SensorName,
-                SpoolDirectory = parse.GetValue(spoolDir) ?? Env("SpoolDirectory") ?? defaults.SpoolDirectory,
-            };
-            return Run(parse.GetValue(paths)!, parse.GetValue(json), parse.GetValue(reveal), parse.GetValue(noSummary), influx,
-                parse.GetValue(threads) ?? ParallelFileAnalysis.DefaultWorkers, parse.GetValue(maxFlows));
+                settings = SettingsLoader.Load(parse.GetValue(config), o, useDefaultFile: false);
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException or OverflowException)
+            {
+                Console.Error.WriteLine($"sensor: configuration: {e.Message}");
+                return ExitCodes.Usage;
+            }
+            return Run(settings, new ReadRequest(parse.GetValue(paths)!)
+            {
+                Json = parse.GetValue(json),
+                NoSummary = parse.GetValue(noSummary),
+                Threads = parse.GetValue(threads) ?? ParallelFileAnalysis.DefaultWorkers,
+                EventsPath = parse.GetValue(events),
+            });
         });
         return command;
     }
 
-    /// <summary>On an interrupt: what was found reaches stdout before the process ends (default handling follows).</summary>
-    private static void FlushQuietly(StreamEventWriter writer)
+    /// <summary>What `read` was asked to do besides the shared settings.</summary>
+    public sealed record ReadRequest(string[] Paths)
     {
-        try { writer.Flush(); }
-        catch (IOException) { }
+        public bool Json { get; init; }
+        public bool NoSummary { get; init; }
+        public int Threads { get; init; } = 1;
+        /// <summary>JSON-lines event file instead of stdout, or null.</summary>
+        public string? EventsPath { get; init; }
     }
 
-    public static int Run(string[] paths, bool json, bool reveal, bool noSummary, InfluxSettings influx, int threads = 1, int? maxFlows = null)
+    /// <summary>On an interrupt: what was found reaches stdout before the process ends (default handling follows).</summary>
+    private static void FlushQuietly(EventWriter writer)
     {
-        if (influx.Url is { Length: > 0 } url && !OptionChecks.IsHttpUrl(url))
+        try { writer.Flush(); }
+        catch (EventSinkFailedException) { }
+    }
+
+    public static int Run(SensorSettings settings, ReadRequest request)
+    {
+        if (SettingsChecks.Problem(settings) is { } unusable)
         {
-            // From SENSOR_Influx__Url (the option is checked where it is parsed).
-            Console.Error.WriteLine("sensor: SENSOR_Influx__Url must be an http:// or https:// address (the value is not repeated: it may hold credentials)");
+            Console.Error.WriteLine($"sensor: {unusable}");
             return ExitCodes.Usage;
         }
+        bool reveal = settings.Analysis.RevealSecrets;
         if (reveal) Log.Warning("--reveal-secrets: passwords and tokens will be written in clear to the output");
 
-        // Buffered: flushed by the first finding 100 ms or more after the last flush, at each file's end
-        // and on Ctrl-C/SIGTERM.
-        var stdout = new BufferedStream(Console.OpenStandardOutput(), 64 * 1024);
-        var writer = new StreamEventWriter(stdout, json, TimeSpan.FromMilliseconds(100));
+        // Buffered on stdout: flushed by the first finding 100 ms or more after the last flush, at each
+        // file's end and on Ctrl-C/SIGTERM. A failed write (closed pipe, full disk) stops the read.
+        EventOutput output;
+        try
+        {
+            output = request.EventsPath is { } file && file != "-" ? new EventLogFile(file) : new StandardOutput();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"sensor: cannot open event file '{request.EventsPath}': {e.Message}");
+            return ExitCodes.OutputFailed;
+        }
+        bool toStdout = output is StandardOutput;
+        var writer = new EventWriter(output, request.Json || !toStdout, settings.Name, Log.Logger, TimeSpan.FromMilliseconds(100))
+        {
+            StopOnFailure = true,
+        };
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => FlushQuietly(writer));
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => FlushQuietly(writer));
         var summary = new RunSummary();
+        var influx = settings.Influx.ToWriterSettings(settings.Name);
         var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;
         var points = new LineProtocolPoints(influx.SensorName);
         IEventSink outputs = metrics is null
             ? new FanOutSink(writer, summary)
             : new FanOutSink(writer, summary, new MetricsSink(metrics, points));
-        var sink = new PasswordGuessingDetector(outputs, new GuessingThresholds());
+        var sink = new PasswordGuessingDetector(outputs, settings.Guessing.ToThresholds());
         summary.Guessing = sink;
-        var options = new AnalysisOptions { RevealSecrets = reveal };
-        var limits = maxFlows is { } cap ? new ReassemblyLimits { MaxFlows = cap } : new ReassemblyLimits();
+        var options = new AnalysisOptions
+        {
+            RevealSecrets = reveal,
+            ImapPorts = settings.Analysis.ImapPorts,
+            Pop3Ports = settings.Analysis.Pop3Ports,
+        };
+        var limits = settings.Reassembly.ToLimits();
+        int threads = request.Threads;
         int read = 0;
+        int exit = ExitCodes.Ok;
 
         try
         {
-            foreach (var (path, problem) in CaptureFiles.Expand(paths))
+            foreach (var (path, problem) in CaptureFiles.Expand(request.Paths))
             {
                 if (problem is not null)
                 {
@@ -146,11 +194,13 @@ public static class ReadCommand
                 }
             }
         }
-        catch (IOException e)
+        catch (EventSinkFailedException)
         {
-            Log.Error("cannot write findings: {Message}", e.Message);
-            return ExitCodes.OutputFailed;
+            // Logged by the writer with its cause; what was written before stays.
+            exit = ExitCodes.OutputFailed;
         }
+        writer.Dispose();
+        if (exit == ExitCodes.Ok && writer.Lost > 0) exit = ExitCodes.OutputFailed;
 
         if (metrics is not null)
         {
@@ -162,16 +212,27 @@ public static class ReadCommand
                 Log.Warning("{Unsent} points not yet in InfluxDB wait in {Spool} for the next run", m.PointsQueued - m.PointsWritten - m.PointsRejected, influx.SpoolDirectory);
         }
 
-        if (!noSummary)
+        if (!request.NoSummary && !(exit == ExitCodes.OutputFailed && toStdout))
         {
             var report = summary.Render();
-            if (json) Console.Error.Write(report);
+            if (request.Json || !toStdout) Console.Error.Write(report);
             else
             {
-                try { Console.Out.Write("\n" + report); Console.Out.Flush(); }
-                catch (IOException e) { Log.Error("cannot write summary: {Message}", e.Message); return ExitCodes.OutputFailed; }
+                // Through write(2) as the findings were: a closed pipe is an error here too.
+                using var stdout = new StandardOutput();
+                try
+                {
+                    stdout.Append(System.Text.Encoding.UTF8.GetBytes("\n" + report));
+                    stdout.Flush();
+                }
+                catch (IOException e)
+                {
+                    Log.Error("cannot write the summary to standard output: {Message}", e.Message);
+                    exit = ExitCodes.OutputFailed;
+                }
             }
         }
+        if (exit != ExitCodes.Ok) return exit;
         return read > 0 ? ExitCodes.Ok : ExitCodes.NoInput;
     }
 }

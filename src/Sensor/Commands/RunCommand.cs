@@ -39,7 +39,7 @@ public static class RunCommand
         var influxOrg = new Option<string?>("--influx-org") { Description = "InfluxDB organization." };
         var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket." };
         var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
-        var sensorName = new Option<string?>("--sensor-name") { Description = "The `sensor` tag on metrics (default: host name)." };
+        var sensorName = new Option<string?>("--sensor-name") { Description = "This sensor's name: the `host` field of events, the `sensor` tag of metrics (default: the host name). Env: SENSOR_Name." };
         var workers = new Option<int?>("--workers") { Description = "Analysis threads sharing the connections (default: every core, at most 8; 1: analyse on the capture thread)." };
         workers.InRange(0, 64, " (0: every core, at most 8)");
         var level = new Option<string?>("--log-level") { Description = "Verbose, Debug, Information, Warning or Error." };
@@ -84,6 +84,22 @@ public static class RunCommand
         return command;
     }
 
+    /// <summary>
+    /// The event log file, and stdout besides it when Events:Stdout is set (for journald). The file
+    /// is opened now, before capturing, so that an unwritable path is an error at start.
+    /// </summary>
+    private static IReadOnlyList<EventWriter> OpenEventLog(SensorSettings settings, ILogger log)
+    {
+        var path = settings.Events.Path;
+        var writers = new List<EventWriter>();
+        if (!string.IsNullOrEmpty(path) && path != "-")
+            writers.Add(new EventWriter(new EventLogFile(path, settings.Events.MaxFileSizeMiB * 1024L * 1024, settings.Events.RetainedFiles),
+                json: true, settings.Name, log));
+        if (path == "-" || settings.Events.Stdout || writers.Count == 0)
+            writers.Add(new EventWriter(new StandardOutput(), json: true, settings.Name, log, flushInterval: TimeSpan.Zero));
+        return writers;
+    }
+
     public static int Run(SensorSettings settings)
     {
         if (string.IsNullOrWhiteSpace(settings.Capture.Interface))
@@ -91,22 +107,12 @@ public static class RunCommand
             Console.Error.WriteLine("sensor: no interface given: use --interface NAME or Capture:Interface in the config (see 'sensor interfaces')");
             return ExitCodes.Usage;
         }
-        if (settings.Influx.Url is { Length: > 0 } url && !OptionChecks.IsHttpUrl(url))
+        if (SettingsChecks.Problem(settings) is { } unusable)
         {
-            Console.Error.WriteLine("sensor: Influx:Url must be an http:// or https:// address (the value is not repeated: it may hold credentials)");
+            Console.Error.WriteLine($"sensor: {unusable}");
             return ExitCodes.Usage;
         }
-        if (!Enum.TryParse<LogEventLevel>(settings.LogLevel, ignoreCase: true, out var level))
-        {
-            Console.Error.WriteLine($"sensor: unknown log level '{settings.LogLevel}'");
-            return ExitCodes.Usage;
-        }
-        if (settings.Guessing is { WindowSeconds: < 1 } or { Failures: < 1 } or { SprayUsernames: < 1 } or { MaxClients: < 1 } or { MaxUsernames: < 1 }
-            || settings.Guessing.MaxClients > PasswordGuessingDetector.MaxTableSize || settings.Guessing.MaxUsernames > PasswordGuessingDetector.MaxTableSize)
-        {
-            Console.Error.WriteLine($"sensor: Guessing: WindowSeconds, Failures and SprayUsernames must each be at least 1, MaxClients and MaxUsernames between 1 and {PasswordGuessingDetector.MaxTableSize}");
-            return ExitCodes.Usage;
-        }
+        var level = Enum.Parse<LogEventLevel>(settings.LogLevel, ignoreCase: true);
 
         var appLog = new LoggerConfiguration()
             .MinimumLevel.Is(level)
@@ -114,7 +120,6 @@ public static class RunCommand
             .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose,
                 outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {Message:lj}{NewLine}{Exception}")
             .CreateLogger();
-        Serilog.Debugging.SelfLog.Enable(m => Console.Error.WriteLine("sensor: event log: " + m));
         AnalyzerFaultLog.Use((flowId, where) =>
             appLog.Warning("analyzer fault in connection {FlowId} ({Where}): that connection is no longer analysed", flowId, where));
         try
@@ -140,15 +145,15 @@ public static class RunCommand
                 return ExitCodes.CaptureUnavailable;
             }
 
-            SerilogEventLog events;
+            IReadOnlyList<EventWriter> events;
             try
             {
-                events = new SerilogEventLog(settings.Events.Path, settings.Events.Stdout,
-                    settings.Events.MaxFileSizeMiB * 1024L * 1024, settings.Events.RetainedFiles);
+                events = OpenEventLog(settings, appLog);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"sensor: cannot open event log '{settings.Events.Path}': {e.Message}");
+                // Before capturing: a sensor that cannot keep what it finds must not pretend to run.
+                Console.Error.WriteLine($"sensor: cannot open the event log '{settings.Events.Path}': {e.Message}");
                 source.Close();
                 return ExitCodes.OutputFailed;
             }
@@ -160,27 +165,13 @@ public static class RunCommand
                 ImapPorts = settings.Analysis.ImapPorts,
                 Pop3Ports = settings.Analysis.Pop3Ports,
             };
-            var influx = new InfluxSettings
-            {
-                Url = settings.Influx.Url,
-                Token = settings.Influx.Token,
-                Org = settings.Influx.Org,
-                Bucket = settings.Influx.Bucket,
-                SensorName = settings.Name,
-                SpoolDirectory = settings.Influx.SpoolDirectory,
-                MaxSpoolBytes = settings.Influx.MaxSpoolMiB * 1024L * 1024,
-            };
+            var influx = settings.Influx.ToWriterSettings(settings.Name);
             var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;
             var points = new LineProtocolPoints(influx.SensorName);
-            IEventSink outputs = metrics is null ? events : new FanOutSink(events, new MetricsSink(metrics, points));
-            var detector = new PasswordGuessingDetector(outputs, new GuessingThresholds
-            {
-                Window = TimeSpan.FromSeconds(settings.Guessing.WindowSeconds),
-                Failures = settings.Guessing.Failures,
-                SprayUsernames = settings.Guessing.SprayUsernames,
-                MaxClients = settings.Guessing.MaxClients,
-                MaxUsernames = settings.Guessing.MaxUsernames,
-            });
+            IEventSink outputs = metrics is null
+                ? new FanOutSink([.. events])
+                : new FanOutSink([.. events, new MetricsSink(metrics, points)]);
+            var detector = new PasswordGuessingDetector(outputs, settings.Guessing.ToThresholds());
             int workers = settings.Capture.Workers > 0 ? settings.Capture.Workers : ParallelFileAnalysis.DefaultWorkers;
             IFrameAnalysis pipeline = workers > 1
                 ? new ParallelLiveAnalysis(options, settings.Reassembly.ToLimits(), detector, workers)
@@ -198,6 +189,11 @@ public static class RunCommand
             appLog.Information("sensor {Name} capturing on {Interface} (filter '{Filter}', snaplen {Snaplen}, promiscuous {Promiscuous}, {Workers} analysis workers); events to {Events}",
                 settings.Name, capture.Interface, capture.EffectiveFilter, capture.SnapLength, capture.Promiscuous, workers, settings.Events.Path);
             host.Run();
+            if (events.Sum(e => e.Lost) is var lost and > 0)
+            {
+                appLog.Error("{Lost} events could not be written to the event log (first cause logged above)", lost);
+                return ExitCodes.OutputFailed;
+            }
             return ExitCodes.Ok;
         }
         finally

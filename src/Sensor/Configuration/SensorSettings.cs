@@ -1,12 +1,12 @@
 namespace Sensor.Configuration;
 
 /// <summary>
-/// Settings of `sensor run`, bound from (later wins): built-in defaults, the JSON config file,
+/// Settings of `sensor run` and `sensor read`, bound from (later wins): built-in defaults, the JSON config file,
 /// environment variables (SENSOR_Capture__Interface=eth1, ...) and command-line options.
 /// </summary>
 public sealed class SensorSettings
 {
-    /// <summary>Name of this sensor in logs (and later in metrics).</summary>
+    /// <summary>This sensor's name: the `host` field of every event and the `sensor` tag of every point.</summary>
     public string Name { get; set; } = Environment.MachineName;
     public CaptureSection Capture { get; set; } = new();
     public EventsSection Events { get; set; } = new();
@@ -57,8 +57,29 @@ public sealed class InfluxSection
     public string? Token { get; set; }
     public string Org { get; set; } = "mail-sensor";
     public string Bucket { get; set; } = "mail_sensor";
-    public string SpoolDirectory { get; set; } = "/var/lib/mail-sensor/spool";
+    /// <summary>
+    /// Base directory of the metrics spool (one sub-directory per InfluxDB address and bucket). Unset:
+    /// the user's state directory ($XDG_STATE_HOME/mail-sensor/spool); the service's config names
+    /// /var/lib/mail-sensor/spool.
+    /// </summary>
+    public string? SpoolDirectory { get; set; }
     public int MaxSpoolMiB { get; set; } = 256;
+
+    /// <summary>What the metrics writer needs from this section; the sensor's name tags every point.</summary>
+    public Sensor.Outputs.Metrics.InfluxSettings ToWriterSettings(string sensorName)
+    {
+        var defaults = new Sensor.Outputs.Metrics.InfluxSettings();
+        return new Sensor.Outputs.Metrics.InfluxSettings
+        {
+            Url = Url,
+            Token = Token,
+            Org = Org,
+            Bucket = Bucket,
+            SensorName = sensorName,
+            SpoolDirectory = string.IsNullOrWhiteSpace(SpoolDirectory) ? defaults.SpoolDirectory : SpoolDirectory,
+            MaxSpoolBytes = Math.Max(1, MaxSpoolMiB) * 1024L * 1024,
+        };
+    }
 }
 
 /// <summary>The bounds of connection tracking (see ReassemblyLimits); memory is roughly 40 MB + MaxFlows x 0.4-0.8 KB + MaxBufferedMiB.</summary>
@@ -87,6 +108,15 @@ public sealed class GuessingSection
     public int SprayUsernames { get; set; } = 5;
     public int MaxClients { get; set; } = 50_000;
     public int MaxUsernames { get; set; } = 50_000;
+
+    public Sensor.Core.Guessing.GuessingThresholds ToThresholds() => new()
+    {
+        Window = TimeSpan.FromSeconds(WindowSeconds),
+        Failures = Failures,
+        SprayUsernames = SprayUsernames,
+        MaxClients = MaxClients,
+        MaxUsernames = MaxUsernames,
+    };
 }
 
 public sealed class HealthSection

@@ -9,7 +9,12 @@ public static class SettingsLoader
 
     /// <param name="configPath">An explicit --config (must exist), or null for the default path if present.</param>
     /// <param name="overrides">Command-line values as configuration keys ("Capture:Interface").</param>
-    public static SensorSettings Load(string? configPath, IDictionary<string, string?> overrides)
+    /// <param name="useDefaultFile">
+    /// Read <see cref="DefaultConfigPath"/> when no file is given: the service does; `read` does not, so
+    /// that analysing a capture on a sensor host never pushes metrics to the service's InfluxDB or
+    /// takes its event log path by surprise.
+    /// </param>
+    public static SensorSettings Load(string? configPath, IDictionary<string, string?> overrides, bool useDefaultFile = true)
     {
         var builder = new ConfigurationBuilder();
         if (configPath is not null)
@@ -17,7 +22,7 @@ public static class SettingsLoader
             if (!File.Exists(configPath)) throw new FileNotFoundException($"config file '{configPath}' does not exist");
             builder.AddJsonFile(Path.GetFullPath(configPath), optional: false);
         }
-        else if (File.Exists(DefaultConfigPath))
+        else if (useDefaultFile && File.Exists(DefaultConfigPath))
         {
             builder.AddJsonFile(DefaultConfigPath, optional: true);
         }

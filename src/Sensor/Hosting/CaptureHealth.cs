@@ -9,9 +9,9 @@ namespace Sensor.Hosting;
 /// </summary>
 public sealed record CaptureHealth(
     long PacketsReceived, long DroppedByKernel, long DroppedByInterface, long PacketsAnalysed, long Bytes,
-    int Flows, long BytesBuffered, long Gaps, long EventsWritten, long CaptureRestarts, long AnalyzerFaults)
+    int Flows, long BytesBuffered, long Gaps, long EventsWritten, long CaptureRestarts, long AnalyzerFaults, long EventsLost)
 {
-    public static CaptureHealth From(CaptureStatistics stats, SensorCounters c, int flows, long eventsWritten) =>
+    public static CaptureHealth From(CaptureStatistics stats, SensorCounters c, int flows, long eventsWritten, long eventsLost) =>
         new(stats.Received, stats.DroppedByKernel, stats.DroppedByInterface, c.PacketsRead, c.BytesRead,
-            flows, c.BytesBufferedNow, c.Gaps, eventsWritten, stats.Reopens, c.AnalyzerFaults);
+            flows, c.BytesBufferedNow, c.Gaps, eventsWritten, stats.Reopens, c.AnalyzerFaults, eventsLost);
 }

@@ -15,7 +15,7 @@ namespace Sensor.Hosting;
 /// logins still waiting (outcome unknown) and flushes the event log.
 /// </summary>
 public sealed class CaptureService(
-    LiveCaptureSource source, IFrameAnalysis pipeline, SerilogEventLog events, ILogger log, TimeSpan healthInterval,
+    LiveCaptureSource source, IFrameAnalysis pipeline, IReadOnlyList<EventWriter> events, ILogger log, TimeSpan healthInterval,
     InfluxMetricsWriter? metrics = null, LineProtocolPoints? points = null, TimeSpan? metricsInterval = null,
     PasswordGuessingDetector? guessing = null)
     : BackgroundService
@@ -23,7 +23,7 @@ public sealed class CaptureService(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private volatile int _flows;
 
-    public CaptureHealth Health => CaptureHealth.From(source.Statistics, pipeline.Counters, _flows, events.Written);
+    public CaptureHealth Health => CaptureHealth.From(source.Statistics, pipeline.Counters, _flows, events[0].Written, events.Sum(e => e.Lost));
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -91,8 +91,8 @@ public sealed class CaptureService(
             source.Close();
             pipeline.Finish(); // logins still waiting for an answer: outcome unknown
             _flows = 0;
-            log.Information("capture stopped; {Events} events written; {Health}", events.Written, Health);
-            events.Dispose();
+            log.Information("capture stopped; {Events} events written, {Lost} lost; {Health}", events[0].Written, events.Sum(e => e.Lost), Health);
+            foreach (var writer in events) writer.Dispose();
             if (metrics is not null)
             {
                 metrics.DisposeAsync().AsTask().GetAwaiter().GetResult(); // flush, or spool for the next start
@@ -126,6 +126,7 @@ public sealed class CaptureService(
                     ["gaps"] = h.Gaps,
                     ["analyzer_faults"] = h.AnalyzerFaults,
                     ["events_written"] = h.EventsWritten,
+                    ["events_lost"] = h.EventsLost,
                     ["points_written"] = m.PointsWritten,
                     ["points_spooled"] = m.PointsSpooled,
                     ["points_dropped"] = m.PointsDropped,
@@ -148,9 +149,9 @@ public sealed class CaptureService(
             {
                 var h = Health;
                 log.Information(
-                    "health: packets {Packets} (kernel drops {KernelDrops}, interface drops {IfDrops}), flows {Flows}, buffered {Buffered} B, gaps {Gaps}, events {Events}, " +
+                    "health: packets {Packets} (kernel drops {KernelDrops}, interface drops {IfDrops}), flows {Flows}, buffered {Buffered} B, gaps {Gaps}, events {Events} (lost {EventsLost}), " +
                     "guessing detector: {GuessingClients} clients and {GuessingUsernames} usernames tracked, {GuessingEvicted} evicted at the caps",
-                    h.PacketsReceived, h.DroppedByKernel, h.DroppedByInterface, h.Flows, h.BytesBuffered, h.Gaps, h.EventsWritten,
+                    h.PacketsReceived, h.DroppedByKernel, h.DroppedByInterface, h.Flows, h.BytesBuffered, h.Gaps, h.EventsWritten, h.EventsLost,
                     guessing?.ClientsTracked ?? 0, guessing?.UsernamesTracked ?? 0, guessing?.TracksEvicted ?? 0);
             }
         }

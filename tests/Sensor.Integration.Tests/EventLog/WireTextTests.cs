@@ -183,8 +183,8 @@ public sealed class WireTextTests
     [Fact]
     public void TheReadableWriterEscapesACaptureFileName()
     {
-        using var ms = new MemoryStream();
-        var writer = new StreamEventWriter(ms, json: false) { CaptureFile = "evil\u001b[2J\n== x.pcap" };
+        var ms = new MemoryEventOutput();
+        var writer = new EventWriter(ms, json: false, "sensor-1", Serilog.Core.Logger.None) { CaptureFile = "evil\u001b[2J\n== x.pcap" };
         writer.Emit(Auth("alice"));
         var text = Encoding.UTF8.GetString(ms.ToArray());
         Assert.StartsWith(@"== evil\e[2J\n== x.pcap" + "\n", text);
@@ -195,8 +195,8 @@ public sealed class WireTextTests
     public void JsonWritersKeepOneObjectPerLineAndTheRealCharacters()
     {
         var e = Auth(ForgedLine + Escapes + Bidi, mechanism: "AUTH=X\u2028Y");
-        using var ms = new MemoryStream();
-        new StreamEventWriter(ms, json: true) { CaptureFile = "c\u202e.pcap" }.Emit(e);
+        var ms = new MemoryEventOutput();
+        new EventWriter(ms, json: true, "sensor\u202e-1", Serilog.Core.Logger.None) { CaptureFile = "c\u202e.pcap" }.Emit(e);
         var viaStream = Encoding.UTF8.GetString(ms.ToArray());
         Assert.EndsWith("\n", viaStream);
         Assert.Single(viaStream.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -204,10 +204,10 @@ public sealed class WireTextTests
         var path = Path.Combine(Path.GetTempPath(), $"sensor-wiretext-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
         try
         {
-            using (var log = new SerilogEventLog(path, alsoStdout: false)) log.Emit(e);
-            var viaSerilog = File.ReadAllText(path);
-            Assert.Single(viaSerilog.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            foreach (var json in new[] { viaStream.TrimEnd('\n'), viaSerilog.TrimEnd('\n') })
+            using (var log = new EventWriter(new EventLogFile(path), json: true, "sensor\u202e-1", Serilog.Core.Logger.None)) log.Emit(e);
+            var viaFile = File.ReadAllText(path);
+            Assert.Single(viaFile.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            foreach (var json in new[] { viaStream.TrimEnd('\n'), viaFile.TrimEnd('\n') })
             {
                 AssertNothingUnsafe(json);
                 var node = JsonNode.Parse(json)!;

@@ -1,0 +1,35 @@
+using Sensor.Commands;
+using Sensor.Core.Guessing;
+using Serilog.Events;
+
+namespace Sensor.Configuration;
+
+/// <summary>
+/// Checks of loaded settings shared by `read` and `run`: a value the sensor cannot honour is a usage
+/// error (one sentence, exit 2) before anything is read or captured.
+/// </summary>
+public static class SettingsChecks
+{
+    /// <summary>The first problem, as one sentence, or null when the settings can be used.</summary>
+    public static string? Problem(SensorSettings s)
+    {
+        if (s.Influx.Url is { Length: > 0 } url && !OptionChecks.IsHttpUrl(url))
+            return "Influx:Url must be an http:// or https:// address (the value is not repeated: it may hold credentials)";
+        if (!Enum.TryParse<LogEventLevel>(s.LogLevel, ignoreCase: true, out _))
+            return $"unknown log level '{s.LogLevel}'";
+        var g = s.Guessing;
+        if (g is { WindowSeconds: < 1 } or { Failures: < 1 } or { SprayUsernames: < 1 } or { MaxClients: < 1 } or { MaxUsernames: < 1 }
+            || g.MaxClients > PasswordGuessingDetector.MaxTableSize || g.MaxUsernames > PasswordGuessingDetector.MaxTableSize)
+            return $"Guessing: WindowSeconds, Failures and SprayUsernames must each be at least 1, MaxClients and MaxUsernames between 1 and {PasswordGuessingDetector.MaxTableSize}";
+        var r = s.Reassembly;
+        if (r is { MaxFlows: < 1 } or { MaxBufferedMiB: < 1 } or { IdleTimeoutSeconds: < 1 } or { HandshakeTimeoutSeconds: < 1 })
+            return "Reassembly: MaxFlows, MaxBufferedMiB, IdleTimeoutSeconds and HandshakeTimeoutSeconds must each be at least 1";
+        if (s.Capture.Workers is < 0 or > 64)
+            return "Capture:Workers must be between 0 and 64 (0: every core, at most 8)";
+        if (string.IsNullOrWhiteSpace(s.Name))
+            return "Name (the sensor's name in events and metrics) must not be empty";
+        if (s.Events is { MaxFileSizeMiB: < 1 } or { RetainedFiles: < 0 })
+            return "Events: MaxFileSizeMiB must be at least 1 and RetainedFiles at least 0";
+        return null;
+    }
+}
