@@ -94,14 +94,18 @@ public sealed class EventLogFile : EventOutput
         var stem = Path.GetFileNameWithoutExtension(_path);
         var ext = Path.GetExtension(_path);
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        var target = Path.Combine(dir, $"{stem}-{stamp}-000{ext}");
-        for (int n = 1; File.Exists(target); n++) target = Path.Combine(dir, $"{stem}-{stamp}-{n:D3}{ext}");
-        File.Move(_path, target);
-        // Rolled names sort by time; only files named by this scheme are ever deleted.
         var pattern = new Regex("^" + Regex.Escape(stem) + @"-\d{8}T\d{6}Z-\d{3,}" + Regex.Escape(ext) + "$");
-        var rolled = Directory.GetFiles(dir, $"{stem}-*{ext}")
+        string[] Rolled() => Directory.GetFiles(dir, $"{stem}-*{ext}")
             .Where(f => pattern.IsMatch(Path.GetFileName(f)))
             .Order(StringComparer.Ordinal).ToArray();
+        // Several rolls in one second: the next number after the highest of that second, so that
+        // names keep sorting by age even after the oldest were deleted.
+        var sameSecond = Rolled().Where(f => Path.GetFileName(f).StartsWith($"{stem}-{stamp}-", StringComparison.Ordinal)).ToArray();
+        int next = sameSecond.Length == 0 ? 0
+            : sameSecond.Max(f => int.Parse(Path.GetFileNameWithoutExtension(f)[($"{stem}-{stamp}-".Length)..], CultureInfo.InvariantCulture)) + 1;
+        File.Move(_path, Path.Combine(dir, $"{stem}-{stamp}-{next:D3}{ext}"));
+        // Rolled names sort by age; only files named by this scheme are ever deleted.
+        var rolled = Rolled();
         for (int i = 0; i < rolled.Length - _retainedFiles; i++) File.Delete(rolled[i]);
         Open();
     }
