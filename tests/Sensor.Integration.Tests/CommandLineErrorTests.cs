@@ -48,7 +48,7 @@ public sealed class CommandLineErrorTests
     {
         var run = SensorProcess.Run(new Dictionary<string, string> { ["SENSOR_Influx__Url"] = "http//user:s3cret@influx" }, "read", Capture);
         Assert.Equal(2, run.ExitCode);
-        Assert.Equal("sensor: SENSOR_Influx__Url must be an http:// or https:// address (the value is not repeated: it may hold credentials)", run.StdErr.Trim());
+        Assert.Equal("sensor: Influx:Url must be an http:// or https:// address (the value is not repeated: it may hold credentials)", run.StdErr.Trim());
         Assert.DoesNotContain("s3cret", run.StdErr);
     }
 }

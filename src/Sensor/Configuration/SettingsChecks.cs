@@ -14,7 +14,7 @@ public static class SettingsChecks
     public static string? Problem(SensorSettings s)
     {
         if (s.Influx.Url is { Length: > 0 } url && !OptionChecks.IsHttpUrl(url))
-            return "Influx:Url must be an http:// or https:// address (the value is not repeated: it may hold credentials)";
+            return "Influx:Url must be an http:// or https:// address (the value is not repeated: it may hold credentials)"; // from the file or SENSOR_Influx__Url: options are checked as parsed
         if (!Enum.TryParse<LogEventLevel>(s.LogLevel, ignoreCase: true, out _))
             return $"unknown log level '{s.LogLevel}'";
         var g = s.Guessing;
