@@ -18,7 +18,8 @@ public enum PcapReadStatus : byte
 /// libpcap's per-packet path through SharpPcap costing a third of a whole run; this reader does
 /// what libpcap's sf-pcap.c does for these files and is checked against it, packet for packet,
 /// by <c>PcapFileReaderReferenceTests</c>. pcapng and live capture stay with SharpPcap/libpcap.
-/// Positional reads (pread) keep no file position, so several readers can share one file.
+/// Positional reads (pread) keep no file position, so several readers can share one file. A stream
+/// (stdin, a decompressed .gz) is read sequentially instead, by the same code.
 /// </summary>
 public sealed class PcapFileReader : IDisposable
 {
@@ -41,7 +42,8 @@ public sealed class PcapFileReader : IDisposable
         MaybeSwapped,
     }
 
-    private readonly SafeFileHandle _file;
+    private readonly SafeFileHandle? _file;
+    private readonly Stream? _stream;
     private readonly bool _swapped;
     private readonly LengthOrder _lengthOrder;
     private readonly long _fractionToNs;
@@ -51,9 +53,10 @@ public sealed class PcapFileReader : IDisposable
     private bool _eof;
     private readonly long _endOffset;
 
-    private PcapFileReader(SafeFileHandle file, ReadOnlySpan<byte> header, long endOffset)
+    private PcapFileReader(SafeFileHandle? file, Stream? stream, ReadOnlySpan<byte> header, long endOffset)
     {
         _file = file;
+        _stream = stream;
         _endOffset = endOffset;
         uint magic = BinaryPrimitives.ReadUInt32LittleEndian(header);
         _swapped = magic is not (MagicMicroseconds or MagicNanoseconds);
@@ -113,25 +116,43 @@ public sealed class PcapFileReader : IDisposable
         {
             Span<byte> header = stackalloc byte[FileHeaderLength];
             int n = RandomAccess.Read(file, header, 0);
-            if (n < FileHeaderLength)
-                throw new InvalidDataException($"truncated dump file; tried to read {FileHeaderLength} file header bytes, only got {n}");
-            uint magic = BinaryPrimitives.ReadUInt32LittleEndian(header);
-            if (magic is not (MagicMicroseconds or MagicNanoseconds)
-                && BinaryPrimitives.ReverseEndianness(magic) is not (MagicMicroseconds or MagicNanoseconds))
-                throw new InvalidDataException("not a classic pcap file");
-            var reader = new PcapFileReader(file, header, endOffset);
-            // libpcap reads versions 2.0 to 2.4, and 543.0 (DG/UX tcpdump); found by fuzzing against it.
-            if (reader.VersionMajor < 2)
-                throw new InvalidDataException("archaic pcap savefile format");
-            if (!(reader.VersionMajor == 2 && reader.VersionMinor <= 4) && !(reader.VersionMajor == 543 && reader.VersionMinor == 0))
-                throw new InvalidDataException($"unsupported pcap savefile version {reader.VersionMajor}.{reader.VersionMinor}");
-            return reader;
+            return Checked(new PcapFileReader(file, null, CheckedHeader(header, n), endOffset));
         }
         catch
         {
             file.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A classic pcap read from a stream, from its current position on (the caller owns the stream).</summary>
+    /// <exception cref="InvalidDataException">Not a classic pcap, or its header is damaged.</exception>
+    public static PcapFileReader Open(Stream stream)
+    {
+        var header = new byte[FileHeaderLength];
+        int n = stream.ReadAtLeast(header, FileHeaderLength, throwOnEndOfStream: false);
+        return Checked(new PcapFileReader(null, stream, CheckedHeader(header, n), long.MaxValue));
+    }
+
+    private static ReadOnlySpan<byte> CheckedHeader(ReadOnlySpan<byte> header, int read)
+    {
+        if (read < FileHeaderLength)
+            throw new InvalidDataException($"truncated dump file; tried to read {FileHeaderLength} file header bytes, only got {read}");
+        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (magic is not (MagicMicroseconds or MagicNanoseconds)
+            && BinaryPrimitives.ReverseEndianness(magic) is not (MagicMicroseconds or MagicNanoseconds))
+            throw new InvalidDataException("not a classic pcap file");
+        return header;
+    }
+
+    private static PcapFileReader Checked(PcapFileReader reader)
+    {
+        // libpcap reads versions 2.0 to 2.4, and 543.0 (DG/UX tcpdump); found by fuzzing against it.
+        if (reader.VersionMajor < 2)
+            throw new InvalidDataException("archaic pcap savefile format");
+        if (!(reader.VersionMajor == 2 && reader.VersionMinor <= 4) && !(reader.VersionMajor == 543 && reader.VersionMinor == 0))
+            throw new InvalidDataException($"unsupported pcap savefile version {reader.VersionMajor}.{reader.VersionMinor}");
+        return reader;
     }
 
     /// <summary>
@@ -190,7 +211,9 @@ public sealed class PcapFileReader : IDisposable
         {
             long at = _bufferFileOffset + _end;
             int room = (int)Math.Min(_buffer.Length - _end, Math.Max(0, _endOffset - at));
-            int n = room == 0 ? 0 : RandomAccess.Read(_file, _buffer.AsSpan(_end, room), at);
+            int n = room == 0 ? 0
+                : _stream is not null ? _stream.Read(_buffer.AsSpan(_end, room))
+                : RandomAccess.Read(_file!, _buffer.AsSpan(_end, room), at);
             if (n == 0)
             {
                 _eof = true;
@@ -220,5 +243,5 @@ public sealed class PcapFileReader : IDisposable
     private uint U32(ReadOnlySpan<byte> b) =>
         _swapped ? BinaryPrimitives.ReadUInt32BigEndian(b) : BinaryPrimitives.ReadUInt32LittleEndian(b);
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose() => _file?.Dispose();
 }

@@ -34,7 +34,7 @@ public static class ParallelFileAnalysis
     public static int DefaultWorkers => Math.Clamp(Environment.ProcessorCount, 1, 8);
 
     public static Outcome Run(string path, int workers, AnalysisOptions options, ReassemblyLimits limits,
-        IEventSink sink, Func<LinkLayers, bool> linkSupported)
+        IEventSink sink, Func<LinkLayers, bool> linkSupported, CaptureFilter? filter = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         var postures = new ServerPostureTracker(sink);
@@ -56,6 +56,8 @@ public static class ParallelFileAnalysis
         }
         if (!linkSupported(link))
             return new Outcome(new CaptureFileResult(path, false, 0, $"unsupported link type {(int)link} ({link})", (int)link), counters, postures.Servers);
+        if (filter?.Prepare(link) is { } filterError)
+            return new Outcome(new CaptureFileResult(path, false, 0, $"the filter cannot run on link type {(int)link} ({link}): {filterError}", (int)link), counters, postures.Servers);
 
         var shardLimits = WorkerShare.Of(limits, workers);
         var shardOptions = WorkerShare.Of(options, workers);
@@ -66,7 +68,7 @@ public static class ParallelFileAnalysis
         {
             var queue = queues[i] = new BlockingCollection<ShardChunk>(QueuedChunks);
             var shard = new FlowShard(i, workers);
-            threads[i] = new Thread(() => Work(path, length, link, shard, shardOptions, shardLimits, queue, stop.Token))
+            threads[i] = new Thread(() => Work(path, length, link, shard, shardOptions, shardLimits, queue, filter, stop.Token))
             {
                 IsBackground = true,
                 Name = $"shard {i}/{workers}",
@@ -91,7 +93,7 @@ public static class ParallelFileAnalysis
     }
 
     private static void Work(string path, long length, LinkLayers link, FlowShard shard, AnalysisOptions options,
-        ReassemblyLimits limits, BlockingCollection<ShardChunk> queue, CancellationToken stop)
+        ReassemblyLimits limits, BlockingCollection<ShardChunk> queue, CaptureFilter? filter, CancellationToken stop)
     {
         try
         {
@@ -105,7 +107,8 @@ public static class ParallelFileAnalysis
             {
                 while (reader.Next(out var frame, out int wireLength, out long ts) == PcapReadStatus.Packet)
                 {
-                    pipeline.OnFrame(link, frame, wireLength, ts);
+                    // Every worker reads every frame; the first one counts what the filter leaves out.
+                    if (filter is null || filter.Matches(link, frame, wireLength, count: shard.OwnsNonTcp)) pipeline.OnFrame(link, frame, wireLength, ts);
                     if (++sinceChunk >= ChunkPackets || buffer.Pending.Count >= ChunkEvents)
                     {
                         queue.Add(new ShardChunk { Events = buffer.TakePending(), Watermark = pipeline.Position.Packet }, stop);

@@ -79,6 +79,9 @@ public sealed class RunSummary : IEventSink
     /// <summary>Lines about the metrics path, when metrics were written.</summary>
     public string? MetricsLine { get; set; }
 
+    /// <summary>What a read filter left out, when one was given.</summary>
+    public string? FilterLine { get; set; }
+
     public string Render()
     {
         var c = _totals;
@@ -113,6 +116,7 @@ public sealed class RunSummary : IEventSink
                       $"segments without a connection {c.SegmentsWithoutFlow}");
         sb.AppendLine($"after losses: credentials no answer proved {c.CredentialsUnproven}, answers that could not be paired {c.AnswersAfterLoss}, " +
                       $"order of answers recovered {c.AnswerOrderRecovered}, TLS found where the STARTTLS exchange was lost {c.TlsWithoutStartTlsSeen}; analyzer faults {c.AnalyzerFaults} (each gave up one connection)");
+        if (FilterLine is not null) sb.AppendLine(FilterLine);
         if (MetricsLine is not null) sb.AppendLine(MetricsLine);
         return sb.ToString();
     }

@@ -3,13 +3,13 @@ namespace Sensor.Commands;
 /// <summary>Turns the PATH arguments into the capture files to read, in a stable order.</summary>
 public static class CaptureFiles
 {
-    private static readonly string[] Extensions = [".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz"];
+    private static readonly string[] Extensions = [".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz", ".pcapng.gz", ".cap.gz"];
 
     public static IEnumerable<(string Path, string? Problem)> Expand(IEnumerable<string> paths)
     {
         foreach (var p in paths)
         {
-            if (File.Exists(p))
+            if (p == Sensor.Capture.Files.CaptureStreamSource.StandardInput || File.Exists(p))
             {
                 yield return (p, null);
             }
@@ -19,7 +19,7 @@ public static class CaptureFiles
                     .Where(f => Extensions.Any(e => f.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
                     .Order(StringComparer.Ordinal)
                     .ToList();
-                if (files.Count == 0) yield return (p, "folder holds no capture files (.pcap, .pcapng, .cap, .dmp)");
+                if (files.Count == 0) yield return (p, "folder holds no capture files (.pcap, .pcapng, .cap, .dmp, also gzip'ed)");
                 foreach (var f in files) yield return (f, null);
             }
             else

@@ -53,10 +53,11 @@ public static class ReadCommand
                     r.AddError($"unknown option '{t.Value}'");
         });
         var config = new Option<string?>("--config", "-c") { Description = "JSON settings file, the same as `run` takes (analysis ports, guessing thresholds, reassembly bounds, Influx, Name); not read unless given." };
+        var filter = new Option<string?>("--filter", "-f") { Description = "Analyse only frames this BPF filter matches (pcap-filter(7), as `tcpdump -r FILE EXPR`)." };
         var events = new Option<string?>("--events", "-e") { Description = "Write the events as JSON lines to this file (created 0640) instead of stdout." };
         var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
         {
-            json, reveal, noSummary, threads, maxFlows, config, events, influxUrl, influxToken, influxOrg, influxBucket, sensorName, spoolDir, paths,
+            json, reveal, noSummary, threads, maxFlows, config, events, filter, influxUrl, influxToken, influxOrg, influxBucket, sensorName, spoolDir, paths,
         };
         command.SetAction(parse =>
         {
@@ -86,6 +87,7 @@ public static class ReadCommand
                 NoSummary = parse.GetValue(noSummary),
                 Threads = parse.GetValue(threads) ?? ParallelFileAnalysis.DefaultWorkers,
                 EventsPath = parse.GetValue(events),
+                Filter = parse.GetValue(filter),
             });
         });
         return command;
@@ -99,6 +101,8 @@ public static class ReadCommand
         public int Threads { get; init; } = 1;
         /// <summary>JSON-lines event file instead of stdout, or null.</summary>
         public string? EventsPath { get; init; }
+        /// <summary>BPF expression, or null for every frame.</summary>
+        public string? Filter { get; init; }
     }
 
     /// <summary>On an interrupt: what was found reaches stdout before the process ends (default handling follows).</summary>
@@ -115,6 +119,17 @@ public static class ReadCommand
             Console.Error.WriteLine($"sensor: {unusable}");
             return ExitCodes.Usage;
         }
+        CaptureFilter? filter = null;
+        if (request.Filter is { } expression)
+        {
+            filter = CaptureFilter.Create(expression, out var filterError);
+            if (filter is null)
+            {
+                Console.Error.WriteLine($"sensor: --filter: {filterError}");
+                return ExitCodes.Usage;
+            }
+        }
+        bool LinkSupported(PacketDotNet.LinkLayers link) => FrameDecoder.IsSupported(link);
         bool reveal = settings.Analysis.RevealSecrets;
         if (reveal) Log.Warning("--reveal-secrets: passwords and tokens will be written in clear to the output");
 
@@ -169,19 +184,25 @@ public static class ReadCommand
                 }
                 writer.CaptureFile = path;
                 CaptureFileResult result;
-                if (threads > 1 && PcapFileReader.IsClassicPcap(path))
+                if (threads > 1 && path != CaptureStreamSource.StandardInput && PcapFileReader.IsClassicPcap(path))
                 {
-                    var outcome = ParallelFileAnalysis.Run(path, threads, options, limits, sink, FrameDecoder.IsSupported);
+                    var outcome = ParallelFileAnalysis.Run(path, threads, options, limits, sink, LinkSupported, filter);
                     result = outcome.Result;
                     summary.AddPipeline(outcome.Counters, outcome.Servers);
                 }
                 else
                 {
                     var pipeline = new PacketPipeline(options, limits, sink);
-                    result = CaptureFileSource.Read(path, pipeline.OnFrame, FrameDecoder.IsSupported);
+                    // A link type the filter cannot compile for lets no frame through; Prepare said why, once.
+                    CaptureFileSource.FrameHandler onFrame = filter is null ? pipeline.OnFrame
+                        : (link, frame, wire, ts) => { if (filter.Matches(link, frame, wire)) pipeline.OnFrame(link, frame, wire, ts); };
+                    result = CaptureStreamSource.Handles(path)
+                        ? CaptureStreamSource.Read(path, onFrame, LinkSupported)
+                        : CaptureFileSource.Read(path, onFrame, LinkSupported);
                     pipeline.Finish();
                     summary.AddPipeline(pipeline.Counters, pipeline.Servers!);
                 }
+                if (filter?.Unusable is { } unusableFilter) Log.Warning("{Path}: {Problem}: its frames were not analysed", path, unusableFilter);
                 summary.AddFile(path, result.Read, result.Error);
                 writer.Flush();
                 if (result.Read) read++;
@@ -201,6 +222,11 @@ public static class ReadCommand
         }
         writer.Dispose();
         if (exit == ExitCodes.Ok && writer.Lost > 0) exit = ExitCodes.OutputFailed;
+        if (filter is not null)
+        {
+            summary.FilterLine = $"filter '{filter.Expression}': {filter.Rejected} frames did not match and were not analysed";
+            filter.Dispose();
+        }
 
         if (metrics is not null)
         {
