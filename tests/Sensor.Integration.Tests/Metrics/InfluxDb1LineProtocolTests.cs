@@ -24,7 +24,7 @@ public sealed class InfluxDb1LineProtocolTests
             int auth = events.Count(e => (string?)e["event_type"] == "auth");
             int cleartext = events.Count(e => (string?)e["auth"]?["exposure"] == "cleartext");
             int tls = events.Count(e => (string?)e["event_type"] == "starttls");
-            var lines = Directory.GetFiles(spool, "spool-*").Order(StringComparer.Ordinal).SelectMany(File.ReadAllLines)
+            var lines = Directory.GetFiles(spool, "spool-*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).SelectMany(File.ReadAllLines)
                 .Where(l => l.Length > 0).ToList();
             Assert.Equal(auth + tls, lines.Count);
 

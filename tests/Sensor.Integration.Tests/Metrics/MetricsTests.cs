@@ -45,7 +45,7 @@ public sealed class MetricsTests
             Assert.Equal(tls, vm.Sum("mail_starttls_count"));
             Assert.Equal(failures, vm.Sum("mail_auth_count", "outcome=\"failure\""));
             Assert.Equal(0, vm.Sum("mail_auth_count", "sensor!=\"test\""));
-            Assert.Empty(Directory.GetFiles(spool, "spool-*"));
+            Assert.Empty(Directory.GetFiles(spool, "spool-*", SearchOption.AllDirectories));
         }
         finally { Directory.Delete(spool, true); }
     }
@@ -61,7 +61,7 @@ public sealed class MetricsTests
             var first = SensorProcess.Run("read", "--json", "--influx-url", vm.Url, "--spool-dir", spool, Pcap("third-party/pop3.pcap"));
             Assert.Equal(0, first.ExitCode);
             Assert.Contains("0 points written", first.StdErr);
-            var spooled = Directory.GetFiles(spool, "spool-*");
+            var spooled = Directory.GetFiles(spool, "spool-*", SearchOption.AllDirectories);
             Assert.NotEmpty(spooled);
             // Plain line protocol, one point a line, no byte-order mark: any InfluxDB /write accepts it as is.
             var lines = File.ReadAllLines(spooled[0]);
@@ -75,7 +75,7 @@ public sealed class MetricsTests
             int expected = CountEvents(first.StdOut).Auth + CountEvents(second.StdOut).Auth;
             Assert.Equal(3 + 20, expected);
             Assert.Equal(expected, vm.Sum("mail_auth_count"));
-            Assert.Empty(Directory.GetFiles(spool, "spool-*"));
+            Assert.Empty(Directory.GetFiles(spool, "spool-*", SearchOption.AllDirectories));
         }
         finally { Directory.Delete(spool, true); }
     }
@@ -106,7 +106,7 @@ public sealed class MetricsTests
             vm.Stop();
             net.Replay(during);
             sensor.WaitForEvents(21, TimeSpan.FromSeconds(10));
-            Assert.True(sensor.Process.WaitForStdErr("spooling", TimeSpan.FromSeconds(15)), sensor.Process.StdErr);
+            Assert.True(sensor.Process.WaitForStdErr("points are spooled and retried", TimeSpan.FromSeconds(15)), sensor.Process.StdErr);
 
             vm.Start();
             // Replayed from the spool once the writer's backoff lets it try again.

@@ -7,17 +7,20 @@ namespace Sensor.Integration.Tests.Metrics;
 
 /// <summary>
 /// A real VictoriaMetrics (Debian's victoria-metrics) on 127.0.0.1, which accepts InfluxDB.Client's
-/// /api/v2/write. Started with a century of retention because capture timestamps can be years old;
-/// stopped and restarted by PID on the same data directory to simulate an outage.
+/// /api/v2/write. Started with a century of retention because capture timestamps can be years old
+/// (or with another, to show what its default does to them); stopped and restarted by PID on the
+/// same data directory to simulate an outage.
 /// </summary>
 public sealed class VictoriaMetricsServer : IDisposable
 {
     private readonly string _dataDir = Directory.CreateTempSubdirectory("sensor-vm-").FullName;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly string _retention;
     private ExternalProcess? _process;
 
-    public VictoriaMetricsServer()
+    public VictoriaMetricsServer(string retention = "100y")
     {
+        _retention = retention;
         Port = FreePort();
         Start();
     }
@@ -28,7 +31,7 @@ public sealed class VictoriaMetricsServer : IDisposable
     public void Start()
     {
         _process = new ExternalProcess("victoria-metrics",
-            [$"-httpListenAddr=127.0.0.1:{Port}", $"-storageDataPath={_dataDir}", "-retentionPeriod=100y", "-loggerLevel=ERROR"]);
+            [$"-httpListenAddr=127.0.0.1:{Port}", $"-storageDataPath={_dataDir}", $"-retentionPeriod={_retention}", "-loggerLevel=ERROR"]);
         var until = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < until)
         {
