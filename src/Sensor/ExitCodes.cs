@@ -11,6 +11,11 @@ public static class ExitCodes
     public const int Usage = 2;
     /// <summary>Findings could not be written (disk full, closed pipe); what was written before stays.</summary>
     public const int OutputFailed = 3;
+    /// <summary>
+    /// `read` with metrics: the findings were written, but some points did not reach InfluxDB (they
+    /// wait in the spool for the next run, or the server refused them): said on stderr and in the summary.
+    /// </summary>
+    public const int MetricsUndelivered = 6;
     /// <summary>The capture interface could not be opened (no such interface, no permission, no libpcap).</summary>
     public const int CaptureUnavailable = 4;
 }

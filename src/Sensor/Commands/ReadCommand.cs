@@ -27,10 +27,12 @@ public static class ReadCommand
         var json = new Option<bool>("--json") { Description = "One JSON object per event on stdout, nothing else; the summary goes to stderr." };
         var reveal = new Option<bool>("--reveal-secrets") { Description = "Put real passwords, tokens and digests into events (forensics only)." };
         var noSummary = new Option<bool>("--no-summary") { Description = "Do not print the end-of-run summary." };
-        var influxUrl = new Option<string?>("--influx-url") { Description = "Write metrics to this InfluxDB (v2 write API), e.g. http://localhost:8086. Env: SENSOR_Influx__Url." }.HttpUrl();
+        var influxUrl = new Option<string?>("--influx-url") { Description = "Write metrics to this InfluxDB (1.x or 2.x, told apart by its /ping) or VictoriaMetrics, e.g. http://localhost:8086. Env: SENSOR_Influx__Url." }.HttpUrl();
         var influxToken = new Option<string?>("--influx-token") { Description = "InfluxDB API token. Env: SENSOR_Influx__Token (preferred: not visible in ps)." };
         var influxOrg = new Option<string?>("--influx-org") { Description = "InfluxDB organization (default mail-sensor)." };
         var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket (default mail_sensor)." };
+        var influxApi = new Option<string?>("--influx-api") { Description = "auto (default: ask the server's /ping), v1 (InfluxDB 1.x /write, database created when missing) or v2 (/api/v2/write)." };
+        influxApi.AcceptOnlyFromAmong("auto", "v1", "v2");
         var sensorName = new Option<string?>("--sensor-name") { Description = "This sensor's name: the `host` field of events, the `sensor` tag of metrics (default: the host name). Env: SENSOR_Name." };
         var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
         var threads = new Option<int?>("--threads", "-j")
@@ -57,7 +59,7 @@ public static class ReadCommand
         var events = new Option<string?>("--events", "-e") { Description = "Write the events as JSON lines to this file (created 0640) instead of stdout." };
         var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
         {
-            json, reveal, noSummary, threads, maxFlows, config, events, filter, influxUrl, influxToken, influxOrg, influxBucket, sensorName, spoolDir, paths,
+            json, reveal, noSummary, threads, maxFlows, config, events, filter, influxUrl, influxToken, influxOrg, influxBucket, influxApi, sensorName, spoolDir, paths,
         };
         command.SetAction(parse =>
         {
@@ -67,6 +69,7 @@ public static class ReadCommand
             Set("Influx:Token", parse.GetValue(influxToken));
             Set("Influx:Org", parse.GetValue(influxOrg));
             Set("Influx:Bucket", parse.GetValue(influxBucket));
+            Set("Influx:Api", parse.GetValue(influxApi));
             Set("Influx:SpoolDirectory", parse.GetValue(spoolDir));
             Set("Name", parse.GetValue(sensorName));
             Set("Reassembly:MaxFlows", parse.GetValue(maxFlows));
@@ -230,12 +233,14 @@ public static class ReadCommand
 
         if (metrics is not null)
         {
-            metrics.DisposeAsync().AsTask().GetAwaiter().GetResult(); // flush, or spool what cannot be sent
+            metrics.DisposeAsync().AsTask().GetAwaiter().GetResult(); // deliver, or spool what cannot be sent
             var m = metrics.Counters;
-            summary.MetricsLine = $"metrics: {m.PointsWritten} points written to {influx.Url}, {m.PointsSpooled} spooled, " +
-                                  $"{m.PointsRejected} rejected, {m.PointsDropped} dropped (spool full), {m.WriteFailures} failed writes";
-            if (m.PointsWritten < m.PointsQueued)
-                Log.Warning("{Unsent} points not yet in InfluxDB wait in {Spool} for the next run", m.PointsQueued - m.PointsWritten - m.PointsRejected, influx.SpoolDirectory);
+            // The address as the writer prints it: never with credentials.
+            summary.MetricsLine = $"metrics: {m.PointsWritten} points written to {metrics.TargetUrl}{(m.Server is { } server ? $" ({server})" : "")}, " +
+                                  $"{m.PointsPending} waiting in the spool, {m.PointsRejected} refused by the server, {m.PointsDropped} dropped";
+            if (m.PointsPending > 0)
+                Log.Warning("{Pending} points did not reach the server (the cause is logged above); they wait in {Spool} for the next run to it", m.PointsPending, metrics.SpoolDirectory);
+            if (m.PointsPending + m.PointsRejected + m.PointsDropped > 0 && exit == ExitCodes.Ok) exit = ExitCodes.MetricsUndelivered;
         }
 
         if (!request.NoSummary && !(exit == ExitCodes.OutputFailed && toStdout))

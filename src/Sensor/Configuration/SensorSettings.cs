@@ -64,6 +64,8 @@ public sealed class InfluxSection
     /// </summary>
     public string? SpoolDirectory { get; set; }
     public int MaxSpoolMiB { get; set; } = 256;
+    /// <summary>Auto (ask the server's /ping), V1 (InfluxDB 1.x /write) or V2 (/api/v2/write).</summary>
+    public string Api { get; set; } = "Auto";
 
     /// <summary>What the metrics writer needs from this section; the sensor's name tags every point.</summary>
     public Sensor.Outputs.Metrics.InfluxSettings ToWriterSettings(string sensorName)
@@ -78,6 +80,7 @@ public sealed class InfluxSection
             SensorName = sensorName,
             SpoolDirectory = string.IsNullOrWhiteSpace(SpoolDirectory) ? defaults.SpoolDirectory : SpoolDirectory,
             MaxSpoolBytes = Math.Max(1, MaxSpoolMiB) * 1024L * 1024,
+            Api = Enum.Parse<Sensor.Outputs.Metrics.InfluxApi>(Api, ignoreCase: true),
         };
     }
 }

@@ -15,6 +15,10 @@ public static class SettingsChecks
     {
         if (s.Influx.Url is { Length: > 0 } url && !OptionChecks.IsHttpUrl(url))
             return "Influx:Url must be an http:// or https:// address (the value is not repeated: it may hold credentials)"; // from the file or SENSOR_Influx__Url: options are checked as parsed
+        if (!Enum.TryParse<Sensor.Outputs.Metrics.InfluxApi>(s.Influx.Api, ignoreCase: true, out _) || int.TryParse(s.Influx.Api, out _))
+            return $"Influx:Api must be auto, v1 or v2, not '{s.Influx.Api}'";
+        if (s.Influx.MaxSpoolMiB < 1)
+            return "Influx:MaxSpoolMiB must be at least 1";
         if (!Enum.TryParse<LogEventLevel>(s.LogLevel, ignoreCase: true, out _))
             return $"unknown log level '{s.LogLevel}'";
         var g = s.Guessing;

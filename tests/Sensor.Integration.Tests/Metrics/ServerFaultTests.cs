@@ -206,11 +206,13 @@ public sealed class ServerFaultTests : IDisposable
         server.Answer = (_, _) => new FakeInfluxServer.Reply(503);
         var writer = new InfluxMetricsWriter(Settings(server.Url, _spool) with { QueueCapacity = 1000, BatchSize = 500 });
         var points = Points(12_000);
-        // A capture faster than the queue is long: it must never have to touch the disk itself.
+        // Bursts smaller than the queue: as long as the writer moves each to the spool, the capture
+        // never has to touch the disk itself (before, a non-empty spool stopped the draining).
         for (int i = 0; i < 10_000; i += 250)
         {
             foreach (var p in points.AsSpan(i, 250)) writer.Enqueue(p);
-            await Task.Delay(5);
+            int spooled = i + 250;
+            await Until(() => writer.Counters.PointsPending == spooled, TimeSpan.FromSeconds(10), () => Describe(writer.Counters));
         }
         await Until(() => writer.Counters.PointsPending == 10_000, TimeSpan.FromSeconds(10), () => Describe(writer.Counters));
         Assert.Equal(0, writer.Counters.PointsQueueFull);
