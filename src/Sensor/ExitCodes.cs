@@ -7,7 +7,7 @@ public static class ExitCodes
     public const int Ok = 0;
     /// <summary>No input could be read.</summary>
     public const int NoInput = 1;
-    /// <summary>The command line was wrong.</summary>
+    /// <summary>The command line or the configuration was wrong (a capture filter libpcap cannot compile included).</summary>
     public const int Usage = 2;
     /// <summary>Findings could not be written (disk full, closed pipe); what was written before stays.</summary>
     public const int OutputFailed = 3;

@@ -137,7 +137,7 @@ public static class RunCommand
             catch (CaptureDeviceException e)
             {
                 Console.Error.WriteLine($"sensor: {e.Message}");
-                return ExitCodes.CaptureUnavailable;
+                return e.Problem == CaptureProblem.InvalidFilter ? ExitCodes.Usage : ExitCodes.CaptureUnavailable;
             }
 
             SerilogEventLog events;
