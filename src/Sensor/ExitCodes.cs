@@ -11,6 +11,16 @@ public static class ExitCodes
     public const int Usage = 2;
     /// <summary>Findings could not be written (disk full, closed pipe); what was written before stays.</summary>
     public const int OutputFailed = 3;
-    /// <summary>The capture interface could not be opened (no such interface, no permission, no libpcap).</summary>
+    /// <summary>
+    /// The capture interface could not be opened: no permission, no libpcap, a link type the sensor
+    /// cannot decode, or (run by hand) no such interface. Will not fix itself: the unit does not restart
+    /// on it. Run by a service manager, a missing or down interface is waited for instead.
+    /// </summary>
     public const int CaptureUnavailable = 4;
+    /// <summary>
+    /// The capture failed while running, in a way reopening the interface cannot cure (a failing
+    /// analysis worker, an error on the capture thread). What was found before is written; the unit
+    /// restarts the sensor (Restart=on-failure).
+    /// </summary>
+    public const int CaptureFailed = 5;
 }

@@ -20,12 +20,16 @@ public sealed class LiveCaptureSource : IDisposable
     private LibPcapLiveDevice? _device;
     private long _baseReceived, _baseDropped, _baseIfDropped;
     private int _selectableFd = -1;
+    private volatile bool _open;
 
     public LiveCaptureSource(CaptureSettings settings) => _settings = settings;
 
     public CaptureStatistics Statistics { get; } = new();
     public string InterfaceName => _settings.Interface;
     public LinkLayers LinkType { get; private set; }
+
+    /// <summary>True while libpcap has the interface open (read from other threads by health reporting).</summary>
+    public bool IsOpen => _open;
 
     /// <summary>
     /// Checks the filter, then opens the interface; throws <see cref="CaptureDeviceException"/> with
@@ -74,6 +78,7 @@ public sealed class LiveCaptureSource : IDisposable
         _baseReceived = Statistics.Received;
         _baseDropped = Statistics.DroppedByKernel;
         _baseIfDropped = Statistics.DroppedByInterface;
+        _open = true;
     }
 
     /// <summary>
@@ -151,6 +156,7 @@ public sealed class LiveCaptureSource : IDisposable
     public void Close()
     {
         if (_device is null) return;
+        _open = false;
         RefreshStatistics();
         try { _device.Close(); } catch (PcapException) { }
         _device = null;

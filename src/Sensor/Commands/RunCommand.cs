@@ -193,12 +193,12 @@ public static class RunCommand
             builder.Services.AddSystemd();
             builder.Services.AddSerilog(appLog);
             builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(10));
-            builder.Services.AddSingleton<IHostedService>(service);
+            builder.Services.AddSingleton<IHostedService>(sp => service.StopsApplication(sp.GetRequiredService<IHostApplicationLifetime>()));
             using var host = builder.Build();
             appLog.Information("sensor {Name} capturing on {Interface} (filter '{Filter}', snaplen {Snaplen}, promiscuous {Promiscuous}, {Workers} analysis workers); events to {Events}",
                 settings.Name, capture.Interface, capture.EffectiveFilter, capture.SnapLength, capture.Promiscuous, workers, settings.Events.Path);
             host.Run();
-            return ExitCodes.Ok;
+            return service.ExitCode; // 5 when the capture failed: the unit restarts the sensor
         }
         finally
         {
