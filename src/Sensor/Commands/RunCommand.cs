@@ -134,6 +134,10 @@ public static class RunCommand
             {
                 source.Open(); // fail fast on a wrong name, missing permission or libpcap
             }
+            catch (CaptureDeviceException e) when (e.Retryable && SystemdService.Detected)
+            {
+                // Run by a service manager, a missing or down interface may still come (a late NIC driver): the service waits for it.
+            }
             catch (CaptureDeviceException e)
             {
                 Console.Error.WriteLine($"sensor: {e.Message}");

@@ -3,7 +3,8 @@ namespace Sensor.Integration.Tests.Live;
 /// <summary>
 /// A capture filter libpcap cannot compile is a usage error (exit 2), not an unavailable interface
 /// (exit 4): one line on stderr naming the setting and libpcap's own reason. It is found before any
-/// interface is looked for, so a missing interface does not hide it.
+/// interface is looked for, so neither a missing interface nor a service manager waiting for one
+/// hides it.
 /// </summary>
 public sealed class CaptureFilterTests
 {
@@ -12,6 +13,8 @@ public sealed class CaptureFilterTests
     {
         { "--filter", ["run", "-i", "lo", "--events", "-", "--filter", "tcp port"], new(), "syntax error" },
         { "--filter", ["run", "-i", "no-such-if0", "--events", "-", "--filter", "tcp port"], new(), "syntax error" },
+        // Run by a service manager a missing interface is waited for; a bad filter still is not.
+        { "--filter", ["run", "-i", "no-such-if0", "--events", "-", "--filter", "tcp port"], new() { ["NOTIFY_SOCKET"] = "/nonexistent/notify" }, "syntax error" },
         { "Capture:Filter", ["run", "-i", "lo", "--events", "-"], new() { ["SENSOR_Capture__Filter"] = "port 143 and bogus" }, "unknown port 'bogus'" },
     };
 
