@@ -21,6 +21,7 @@ public sealed class LiveCaptureSource : IDisposable
     private long _baseReceived, _baseDropped, _baseIfDropped;
     private int _selectableFd = -1;
     private volatile bool _open;
+    private readonly TestFault? _fault = TestFault.Armed is { Where: TestFault.Site.CaptureThread } f ? f : null;
 
     public LiveCaptureSource(CaptureSettings settings) => _settings = settings;
 
@@ -135,6 +136,7 @@ public sealed class LiveCaptureSource : IDisposable
             {
                 // Nothing ready: wait a little, then let the clock advance (idle expiry on a quiet link).
                 PcapNative.Wait(_selectableFd, ReadTimeoutMs);
+                _fault?.ThrowIfDue();
                 onIdle(DateTime.UtcNow.Ticks * 100 - DateTime.UnixEpoch.Ticks * 100);
                 continue;
             }

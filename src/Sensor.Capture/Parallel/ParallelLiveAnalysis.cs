@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using PacketDotNet;
 using Sensor.Capture.Decoding;
+using Sensor.Capture.Live;
 using Sensor.Core.Events;
 using Sensor.Core.Health;
 using Sensor.Core.Mail;
@@ -190,6 +191,7 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
     private void Work(int index)
     {
         var pipeline = _pipelines[index];
+        var fault = index == 0 && TestFault.Armed is { Where: TestFault.Site.AnalysisWorker } armed ? armed : null;
         bool failed = false;
         foreach (var batch in _work[index].GetConsumingEnumerable())
         {
@@ -198,6 +200,7 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
             {
                 try
                 {
+                    fault?.ThrowIfDue();
                     for (int f = 0; f < batch.Count; f++)
                     {
                         var (offset, length, wire, ts) = batch.Frames[f];

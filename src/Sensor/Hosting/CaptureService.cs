@@ -60,6 +60,9 @@ public sealed class CaptureService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (TestFault.Setting is { } fault)
+            log.Warning("{Variable}={Value} is set: a test fault will be injected ({Armed}); never set it outside tests",
+                TestFault.Variable, fault, TestFault.Armed is null ? "value not understood, ignored" : "armed");
         using var healthStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var health = ReportHealth(healthStop.Token);
         var healthPoints = WriteHealthPoints(healthStop.Token);
