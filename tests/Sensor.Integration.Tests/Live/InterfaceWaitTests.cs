@@ -18,12 +18,14 @@ public sealed class InterfaceWaitTests
     [Fact]
     public void UnderAServiceManagerAMissingInterfaceIsWaitedForAndLoginsOverItAreReported()
     {
-        // Not the tag InterfaceLossTests uses in this same process: the two may run at once.
-        int n = Environment.ProcessId % 10000;
-        var tag = ((n + 5000) % 10000).ToString("D4");
-        // Link-local addresses on the veth: nothing can be routed beyond its namespace end.
-        var subnet = $"169.254.{100 + n % 100}";
-        string near = $"{subnet}.1", far = $"{subnet}.2";
+        // Random, not the process id: other test runs (this suite in another clone) may make
+        // namespaces and veths on this machine at the same time.
+        var tag = Random.Shared.Next(0x100000, 0x1000000).ToString("x6");
+        // Link-local addresses on the veth (a random /30; not 169.254.169.x, where clouds keep their
+        // metadata service): nothing can be routed beyond the namespace end.
+        int third = Random.Shared.Next(1, 254), fourth = Random.Shared.Next(64) * 4;
+        if (third == 169) third = 170;
+        string near = $"169.254.{third}.{fourth + 1}", far = $"169.254.{third}.{fourth + 2}";
         var work = Directory.CreateTempSubdirectory("sensor-wait-").FullName;
         try
         {
