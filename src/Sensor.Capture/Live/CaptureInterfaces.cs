@@ -19,11 +19,11 @@ public static class CaptureInterfaces
         }
         catch (DllNotFoundException e)
         {
-            throw new CaptureDeviceException("libpcap is not installed (Debian: apt-get install libpcap0.8)", false, e);
+            throw new CaptureDeviceException("libpcap is not installed (Debian: apt-get install libpcap0.8)", CaptureProblem.LibpcapMissing, e);
         }
         catch (TypeInitializationException e) when (e.InnerException is DllNotFoundException)
         {
-            throw new CaptureDeviceException("libpcap is not installed (Debian: apt-get install libpcap0.8)", false, e);
+            throw new CaptureDeviceException("libpcap is not installed (Debian: apt-get install libpcap0.8)", CaptureProblem.LibpcapMissing, e);
         }
     }
 
@@ -35,7 +35,7 @@ public static class CaptureInterfaces
         }
         catch (Exception e) when (e is DllNotFoundException || e.InnerException is DllNotFoundException)
         {
-            throw new CaptureDeviceException("libpcap is not installed (Debian: apt-get install libpcap0.8)", false, e);
+            throw new CaptureDeviceException("libpcap is not installed (Debian: apt-get install libpcap0.8)", CaptureProblem.LibpcapMissing, e);
         }
     }
 }

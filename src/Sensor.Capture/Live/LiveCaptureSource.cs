@@ -20,6 +20,8 @@ public sealed class LiveCaptureSource : IDisposable
     private LibPcapLiveDevice? _device;
     private long _baseReceived, _baseDropped, _baseIfDropped;
     private int _selectableFd = -1;
+    private volatile bool _open;
+    private readonly TestFault? _fault = TestFault.Armed is { Where: TestFault.Site.CaptureThread } f ? f : null;
 
     public LiveCaptureSource(CaptureSettings settings) => _settings = settings;
 
@@ -27,11 +29,18 @@ public sealed class LiveCaptureSource : IDisposable
     public string InterfaceName => _settings.Interface;
     public LinkLayers LinkType { get; private set; }
 
-    /// <summary>Opens the interface; throws <see cref="CaptureDeviceException"/> with a clear message.</summary>
+    /// <summary>True while libpcap has the interface open (read from other threads by health reporting).</summary>
+    public bool IsOpen => _open;
+
+    /// <summary>
+    /// Checks the filter, then opens the interface; throws <see cref="CaptureDeviceException"/> with
+    /// a clear message and the kind of problem.
+    /// </summary>
     public void Open()
     {
+        CheckFilter(); // first: a bad filter is a usage error whether or not the interface is there yet
         var device = CaptureInterfaces.Find(_settings.Interface)
-            ?? throw new CaptureDeviceException($"no capture interface named '{_settings.Interface}' (see 'sensor interfaces')", true);
+            ?? throw new CaptureDeviceException($"no capture interface named '{_settings.Interface}' (see 'sensor interfaces')", CaptureProblem.NoSuchInterface);
         try
         {
             device.Open(new DeviceConfiguration
@@ -55,7 +64,7 @@ public sealed class LiveCaptureSource : IDisposable
         catch (PcapException e)
         {
             device.Close();
-            throw new CaptureDeviceException($"capture filter '{_settings.EffectiveFilter}' is not valid: {e.Message}", false, e);
+            throw InvalidFilter(e.Message, e);
         }
         device.NonBlockingMode = true;
         _selectableFd = PcapNative.SelectableFd(device.Handle);
@@ -63,13 +72,43 @@ public sealed class LiveCaptureSource : IDisposable
         if (!FrameDecoder.IsSupported(LinkType))
         {
             device.Close();
-            throw new CaptureDeviceException($"interface '{_settings.Interface}' has link type {(int)LinkType} ({LinkType}), which the sensor cannot decode", false);
+            throw new CaptureDeviceException($"interface '{_settings.Interface}' has link type {(int)LinkType} ({LinkType}), which the sensor cannot decode",
+                CaptureProblem.UnsupportedLinkType);
         }
         _device = device;
         _baseReceived = Statistics.Received;
         _baseDropped = Statistics.DroppedByKernel;
         _baseIfDropped = Statistics.DroppedByInterface;
+        _open = true;
     }
+
+    /// <summary>
+    /// Compiles the filter for Ethernet without any interface (pcap_open_dead), so a typo is found
+    /// at once, needs no capture permission, and is not mistaken for a missing interface. The
+    /// interface's own link type is checked again when it opens.
+    /// </summary>
+    private void CheckFilter()
+    {
+        bool valid;
+        string? error;
+        try
+        {
+            valid = PcapDevice.CheckFilter(_settings.EffectiveFilter, out error);
+        }
+        catch (Exception e) when (e is DllNotFoundException || e.InnerException is DllNotFoundException)
+        {
+            throw new CaptureDeviceException("libpcap is not installed (Debian: apt-get install libpcap0.8)", CaptureProblem.LibpcapMissing, e);
+        }
+        if (!valid) throw InvalidFilter(error);
+    }
+
+    /// <summary>
+    /// Names the setting as the user wrote it: only --filter (Capture:Filter) can be wrong, a filter
+    /// built from --ports always compiles.
+    /// </summary>
+    private CaptureDeviceException InvalidFilter(string? libpcapMessage, Exception? inner = null) =>
+        new($"--filter (Capture:Filter) '{_settings.EffectiveFilter}' is not a valid BPF filter: {(string.IsNullOrWhiteSpace(libpcapMessage) ? "libpcap gave no reason" : libpcapMessage.Trim())}",
+            CaptureProblem.InvalidFilter, inner);
 
     /// <summary>
     /// Reads until <paramref name="stop"/> is cancelled or the device fails. <paramref name="onIdle"/>
@@ -97,11 +136,12 @@ public sealed class LiveCaptureSource : IDisposable
             {
                 // Nothing ready: wait a little, then let the clock advance (idle expiry on a quiet link).
                 PcapNative.Wait(_selectableFd, ReadTimeoutMs);
+                _fault?.ThrowIfDue();
                 onIdle(DateTime.UtcNow.Ticks * 100 - DateTime.UnixEpoch.Ticks * 100);
                 continue;
             }
             var error = device.LastError;
-            throw new CaptureDeviceException($"capture on '{_settings.Interface}' failed: {(string.IsNullOrEmpty(error) ? "device closed" : error)}", true);
+            throw new CaptureDeviceException($"capture on '{_settings.Interface}' failed: {(string.IsNullOrEmpty(error) ? "device closed" : error)}", CaptureProblem.ReadFailed);
         }
     }
 
@@ -118,6 +158,7 @@ public sealed class LiveCaptureSource : IDisposable
     public void Close()
     {
         if (_device is null) return;
+        _open = false;
         RefreshStatistics();
         try { _device.Close(); } catch (PcapException) { }
         _device = null;
@@ -130,11 +171,11 @@ public sealed class LiveCaptureSource : IDisposable
         var m = e.Message;
         if (m.Contains("ermission", StringComparison.Ordinal) || m.Contains("not permitted", StringComparison.Ordinal))
             return new CaptureDeviceException(
-                $"permission denied opening '{_settings.Interface}': capturing needs CAP_NET_RAW (run as root, or see the README's systemd unit)", false, e);
+                $"permission denied opening '{_settings.Interface}': capturing needs CAP_NET_RAW (run as root, or see the README's systemd unit)", CaptureProblem.PermissionDenied, e);
         if (m.Contains("No such device", StringComparison.Ordinal) || m.Contains("doesn't exist", StringComparison.Ordinal))
-            return new CaptureDeviceException($"no capture interface named '{_settings.Interface}' (see 'sensor interfaces')", true, e);
+            return new CaptureDeviceException($"no capture interface named '{_settings.Interface}' (see 'sensor interfaces')", CaptureProblem.NoSuchInterface, e);
         if (m.Contains("is not up", StringComparison.Ordinal) || m.Contains("went down", StringComparison.Ordinal))
-            return new CaptureDeviceException($"interface '{_settings.Interface}' is down", true, e);
-        return new CaptureDeviceException($"cannot open '{_settings.Interface}': {m}", true, e);
+            return new CaptureDeviceException($"interface '{_settings.Interface}' is down", CaptureProblem.InterfaceDown, e);
+        return new CaptureDeviceException($"cannot open '{_settings.Interface}': {m}", CaptureProblem.OpenFailed, e);
     }
 }

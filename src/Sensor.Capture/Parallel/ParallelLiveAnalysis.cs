@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
-using System.Runtime.ExceptionServices;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using PacketDotNet;
 using Sensor.Capture.Decoding;
+using Sensor.Capture.Live;
 using Sensor.Core.Events;
 using Sensor.Core.Health;
 using Sensor.Core.Mail;
@@ -17,10 +19,21 @@ namespace Sensor.Capture.Parallel;
 /// the clock riding along for idle expiry. Events from all workers pass one lock into the server
 /// posture tracker and the outputs; their order across connections is arrival order, not the
 /// strict capture order a file read guarantees.
+/// <para>
+/// A worker that fails (a bug outside the per-connection fault boundary) stops analysing: its
+/// connections can no longer be trusted. The capture thread learns of it at its next call and
+/// stops the capture; the other workers go on and settle their connections at <see cref="Finish"/>.
+/// </para>
 /// </summary>
 public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
 {
     private const int BatchesPerWorker = 8;
+    /// <summary>
+    /// How long <see cref="Finish"/> waits for the workers, all together: a worker stuck in a bug
+    /// must not hold back the flush of what the others found (a backlog of a few batches per worker
+    /// takes milliseconds).
+    /// </summary>
+    private static readonly TimeSpan FinishTimeout = TimeSpan.FromSeconds(5);
 
     private readonly int _workers;
     private readonly PacketPipeline[] _pipelines;
@@ -28,7 +41,11 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
     private readonly BlockingCollection<FrameBatch>[] _free;
     private readonly FrameBatch?[] _current;
     private readonly Thread[] _threads;
-    private volatile Exception? _failure;
+    /// <summary>Each worker's failure, written once by that worker.</summary>
+    private readonly Exception?[] _failures;
+    private volatile bool _anyFailed;
+    /// <summary>The failure already thrown on the capture thread (Finish does not throw it again).</summary>
+    private Exception? _reported;
     private bool _finished;
 
     public ParallelLiveAnalysis(AnalysisOptions options, ReassemblyLimits limits, IEventSink sink, int workers)
@@ -43,6 +60,7 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
         _free = new BlockingCollection<FrameBatch>[workers];
         _current = new FrameBatch?[workers];
         _threads = new Thread[workers];
+        _failures = new Exception?[workers];
         for (int i = 0; i < workers; i++)
         {
             _pipelines[i] = PacketPipeline.ForShard(shardOptions, shardLimits, shared, new FlowShard(i, workers));
@@ -95,26 +113,58 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
         }
     }
 
+    /// <summary>
+    /// Ends every worker's connections (pending logins settled, outcome unknown) and waits for all
+    /// workers, even when one has failed: the healthy ones still settle theirs. Then throws what
+    /// went wrong that was not reported yet (a worker failing at the end, a worker that did not
+    /// finish in time).
+    /// </summary>
     public void Finish()
     {
         if (_finished) return;
         _finished = true;
+        long deadline = Stopwatch.GetTimestamp() + (long)(FinishTimeout.TotalSeconds * Stopwatch.Frequency);
         for (int i = 0; i < _workers; i++)
         {
-            var batch = _current[i] ??= _free[i].Take();
+            var batch = _current[i] ?? TakeFree(i, deadline);
+            if (batch is null) continue; // stuck: reported below
             batch.EndOfCapture = true;
+            _current[i] = batch;
             Send(i);
         }
-        foreach (var t in _threads) t.Join();
-        ThrowIfWorkerFailed();
+        var stuck = new List<Exception>();
+        for (int i = 0; i < _workers; i++)
+        {
+            if (!_threads[i].Join(Remaining(deadline)))
+                stuck.Add(new TimeoutException($"analysis worker {i} of {_workers} did not finish within {FinishTimeout.TotalSeconds:0} s: its connections were not settled"));
+        }
+        var problems = new List<Exception>();
+        for (int i = 0; i < _workers; i++)
+        {
+            var failure = Volatile.Read(ref _failures[i]);
+            if (failure is not null && !ReferenceEquals(failure, _reported)) problems.Add(failure);
+        }
+        problems.AddRange(stuck);
+        if (problems.Count == 1) throw problems[0];
+        if (problems.Count > 1) throw new AggregateException("analysis workers failed", problems);
     }
 
     public void Dispose()
     {
-        Finish();
-        foreach (var c in _work) c.Dispose();
-        foreach (var c in _free) c.Dispose();
+        Finish(); // a no-op when already finished; otherwise what it throws must not be lost
+        for (int i = 0; i < _workers; i++)
+        {
+            if (_threads[i].IsAlive) continue; // a stuck worker still holds its queues
+            _work[i].Dispose();
+            _free[i].Dispose();
+        }
     }
+
+    private FrameBatch? TakeFree(int worker, long deadline) =>
+        _free[worker].TryTake(out var batch, Remaining(deadline)) ? batch : null;
+
+    private static TimeSpan Remaining(long deadline) =>
+        TimeSpan.FromSeconds(Math.Max(0, deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
 
     private void Send(int worker)
     {
@@ -124,19 +174,33 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
 
     private void ThrowIfWorkerFailed()
     {
-        if (_failure is { } e) ExceptionDispatchInfo.Capture(e).Throw();
+        if (_anyFailed) ThrowFirstFailure();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowFirstFailure()
+    {
+        for (int i = 0; i < _workers; i++)
+        {
+            if (Volatile.Read(ref _failures[i]) is not { } e) continue;
+            _reported = e;
+            throw e;
+        }
     }
 
     private void Work(int index)
     {
         var pipeline = _pipelines[index];
+        var fault = index == 0 && TestFault.Armed is { Where: TestFault.Site.AnalysisWorker } armed ? armed : null;
+        bool failed = false;
         foreach (var batch in _work[index].GetConsumingEnumerable())
         {
             bool end = batch.EndOfCapture;
-            if (_failure is null)
+            if (!failed)
             {
                 try
                 {
+                    fault?.ThrowIfDue();
                     for (int f = 0; f < batch.Count; f++)
                     {
                         var (offset, length, wire, ts) = batch.Frames[f];
@@ -147,8 +211,12 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
                 }
                 catch (Exception e)
                 {
-                    // Reported on the capture thread at its next call; keep draining so it never blocks.
-                    _failure = e;
+                    // This worker's connections can no longer be trusted: it stops analysing them, but
+                    // keeps taking batches so the capture thread never blocks on it. Reported on the
+                    // capture thread at its next call.
+                    failed = true;
+                    Volatile.Write(ref _failures[index], new AggregateException($"analysis worker {index} of {_workers} failed", e));
+                    _anyFailed = true;
                 }
             }
             batch.Reset();

@@ -142,10 +142,14 @@ public static class RunCommand
             {
                 source.Open(); // fail fast on a wrong name, missing permission or libpcap
             }
+            catch (CaptureDeviceException e) when (e.Retryable && SystemdService.Detected)
+            {
+                // Run by a service manager, a missing or down interface may still come (a late NIC driver): the service waits for it.
+            }
             catch (CaptureDeviceException e)
             {
                 Console.Error.WriteLine($"sensor: {e.Message}");
-                return ExitCodes.CaptureUnavailable;
+                return e.Problem == CaptureProblem.InvalidFilter ? ExitCodes.Usage : ExitCodes.CaptureUnavailable;
             }
 
             IReadOnlyList<EventWriter> events;
@@ -187,17 +191,12 @@ public static class RunCommand
             builder.Services.AddSystemd();
             builder.Services.AddSerilog(appLog);
             builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(10));
-            builder.Services.AddSingleton<IHostedService>(service);
+            builder.Services.AddSingleton<IHostedService>(sp => service.StopsApplication(sp.GetRequiredService<IHostApplicationLifetime>()));
             using var host = builder.Build();
             appLog.Information("sensor {Name} capturing on {Interface} (filter '{Filter}', snaplen {Snaplen}, promiscuous {Promiscuous}, {Workers} analysis workers); events to {Events}",
                 settings.Name, capture.Interface, capture.EffectiveFilter, capture.SnapLength, capture.Promiscuous, workers, settings.Events.Path);
             host.Run();
-            if (events.Sum(e => e.Lost) is var lost and > 0)
-            {
-                appLog.Error("{Lost} events could not be written to the event log (first cause logged above)", lost);
-                return ExitCodes.OutputFailed;
-            }
-            return ExitCodes.Ok;
+            return service.ExitCode; // 5 when the capture failed: the unit restarts the sensor
         }
         finally
         {

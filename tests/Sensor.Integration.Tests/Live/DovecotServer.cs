@@ -5,6 +5,7 @@ namespace Sensor.Integration.Tests.Live;
 /// <summary>
 /// A real Dovecot (IMAP and POP3, STARTTLS with a self-signed certificate) on 127.0.0.1, started
 /// by the test in a private directory and stopped by its PID. Users: alice/wonderland, bob/builder.
+/// Another address can be given: one on a veth whose far end is in a namespace the test made.
 /// </summary>
 public sealed class DovecotServer : IDisposable
 {
@@ -12,8 +13,9 @@ public sealed class DovecotServer : IDisposable
     private readonly string _dir;
     private readonly ExternalProcess _process;
 
-    public DovecotServer(int imapPort, int pop3Port)
+    public DovecotServer(int imapPort, int pop3Port, string address = Host)
     {
+        Address = address;
         ImapPort = imapPort;
         Pop3Port = pop3Port;
         _dir = Directory.CreateTempSubdirectory("sensor-dovecot-").FullName;
@@ -36,7 +38,7 @@ public sealed class DovecotServer : IDisposable
             state_dir = {{_dir}}/state
             log_path = {{_dir}}/dovecot.log
             protocols = imap pop3
-            listen = {{Host}}
+            listen = {{address}}
             default_internal_user = dovecot
             default_login_user = dovenull
             first_valid_uid = 1
@@ -57,7 +59,7 @@ public sealed class DovecotServer : IDisposable
             }
             service imap-login {
               inet_listener imap {
-                address = {{Host}}
+                address = {{address}}
                 port = {{imapPort}}
               }
               inet_listener imaps {
@@ -66,7 +68,7 @@ public sealed class DovecotServer : IDisposable
             }
             service pop3-login {
               inet_listener pop3 {
-                address = {{Host}}
+                address = {{address}}
                 port = {{pop3Port}}
               }
               inet_listener pop3s {
@@ -76,7 +78,7 @@ public sealed class DovecotServer : IDisposable
             """);
         _process = new ExternalProcess("dovecot", ["-F", "-c", conf]);
         var until = DateTime.UtcNow.AddSeconds(15);
-        while (!(Listening(imapPort) && Listening(pop3Port)))
+        while (!(Listening(address, imapPort) && Listening(address, pop3Port)))
         {
             if (_process.HasExited || DateTime.UtcNow > until)
                 throw new InvalidOperationException("dovecot did not start: " + _process.StdErr + SafeRead(Path.Combine(_dir, "dovecot.log")));
@@ -84,15 +86,16 @@ public sealed class DovecotServer : IDisposable
         }
     }
 
+    public string Address { get; }
     public int ImapPort { get; }
     public int Pop3Port { get; }
 
-    private static bool Listening(int port)
+    private static bool Listening(string address, int port)
     {
         try
         {
             using var c = new TcpClient();
-            c.Connect(Host, port);
+            c.Connect(address, port);
             return true;
         }
         catch (SocketException) { return false; }
