@@ -27,6 +27,12 @@ public sealed class CommandLineErrorTests
         { "--influx-url", ["run", "-i", "lo", "--influx-url", "::bad"] },
         { "--promiscuous", ["run", "-i", "lo", "--promiscuous", "maybe"] },
         { "--no-such-option", ["read", "--no-such-option", Capture] },
+        { "--influx-api", ["read", "--influx-api", "v3", Capture] },
+        { "--influx-api", ["run", "-i", "lo", "--influx-api", "0"] },
+        { "--filter", ["read", "--filter", "tcp port", Capture] },
+        { "--filter", ["run", "-i", "lo", "--filter", "tcp port"] },
+        { "--config", ["read", "--config", "/nonexistent/sensor.json", Capture] },
+        { "--config", ["run", "-i", "lo", "--config", "/nonexistent/sensor.json"] },
     };
 
     [Theory]

@@ -82,6 +82,6 @@ public sealed class ReadSettingsTests
     {
         var run = SensorProcess.Run("read", "--config", "/nonexistent/sensor.json", FailThenSuccess);
         Assert.Equal(2, run.ExitCode);
-        Assert.Equal("sensor: configuration: config file '/nonexistent/sensor.json' does not exist\n", run.StdErr);
+        Assert.Equal("sensor: configuration: --config file '/nonexistent/sensor.json' does not exist\n", run.StdErr);
     }
 }

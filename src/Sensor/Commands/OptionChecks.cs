@@ -26,6 +26,18 @@ internal static class OptionChecks
         return option;
     }
 
+    /// <summary>One of a few words (any case); the error names them on one line, unlike System.CommandLine's own list.</summary>
+    public static Option<string?> OneOf(this Option<string?> option, params string[] words)
+    {
+        option.Validators.Add(r =>
+        {
+            var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : null;
+            if (text is not null && !words.Contains(text, StringComparer.OrdinalIgnoreCase))
+                r.AddError($"{option.Name} must be {string.Join(", ", words[..^1])} or {words[^1]}, not '{text}'");
+        });
+        return option;
+    }
+
     /// <summary>An absolute http or https address.</summary>
     public static Option<string?> HttpUrl(this Option<string?> option)
     {

@@ -32,7 +32,7 @@ public static class ReadCommand
         var influxOrg = new Option<string?>("--influx-org") { Description = "InfluxDB organization (default mail-sensor)." };
         var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket (default mail_sensor)." };
         var influxApi = new Option<string?>("--influx-api") { Description = "auto (default: ask the server's /ping), v1 (InfluxDB 1.x /write, database created when missing) or v2 (/api/v2/write)." };
-        influxApi.AcceptOnlyFromAmong("auto", "v1", "v2");
+        influxApi.OneOf("auto", "v1", "v2");
         var sensorName = new Option<string?>("--sensor-name") { Description = "This sensor's name: the `host` field of events, the `sensor` tag of metrics (default: the host name). Env: SENSOR_Name." };
         var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
         var threads = new Option<int?>("--threads", "-j")

@@ -39,7 +39,7 @@ public static class RunCommand
         var influxOrg = new Option<string?>("--influx-org") { Description = "InfluxDB organization." };
         var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket." };
         var influxApi = new Option<string?>("--influx-api") { Description = "auto (default: ask the server's /ping), v1 (InfluxDB 1.x /write, database created when missing) or v2 (/api/v2/write)." };
-        influxApi.AcceptOnlyFromAmong("auto", "v1", "v2");
+        influxApi.OneOf("auto", "v1", "v2");
         var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
         var sensorName = new Option<string?>("--sensor-name") { Description = "This sensor's name: the `host` field of events, the `sensor` tag of metrics (default: the host name). Env: SENSOR_Name." };
         var workers = new Option<int?>("--workers") { Description = "Analysis threads sharing the connections (default: every core, at most 8; 1: analyse on the capture thread)." };

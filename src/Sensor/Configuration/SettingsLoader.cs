@@ -19,7 +19,7 @@ public static class SettingsLoader
         var builder = new ConfigurationBuilder();
         if (configPath is not null)
         {
-            if (!File.Exists(configPath)) throw new FileNotFoundException($"config file '{configPath}' does not exist");
+            if (!File.Exists(configPath)) throw new FileNotFoundException($"--config file '{configPath}' does not exist");
             builder.AddJsonFile(Path.GetFullPath(configPath), optional: false);
         }
         else if (useDefaultFile && File.Exists(DefaultConfigPath))

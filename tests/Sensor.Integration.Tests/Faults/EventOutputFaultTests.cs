@@ -128,6 +128,7 @@ public sealed class EventOutputFaultTests
 
         Logins(1);
         Assert.True(WaitFor(() => LinesIn() == 1), sensor.StdErr);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(events));
         // tmpfs hands out whole pages: the page the log already has takes a few more lines, then
         // every write fails with ENOSPC.
         var filler = disk.FillLeaving(0);
