@@ -8,13 +8,19 @@ using Sensor.Capture.Files;
 namespace Sensor.Capture.Live;
 
 /// <summary>
-/// Captures from a live interface with libpcap in immediate mode (so a login is seen as it happens,
-/// not when a kernel buffer fills) and a short read timeout (so a quiet link still advances the
-/// clock that expires idle flows). One thread reads and hands each frame on (to one pipeline, or to
-/// the live workers); nothing on this path waits on I/O other than the capture itself.
+/// Captures from a live interface with libpcap, not in immediate mode: libpcap then uses the kernel's
+/// TPACKET_V3 ring, where the kernel fills whole blocks of frames and hands a block over when it is
+/// full or when the read timeout (100 ms) retires it, so a busy link costs one wake-up per block
+/// instead of one per frame (immediate mode falls back to frame-at-a-time TPACKET_V2: measured with
+/// bench/soak.sh, 648 kernel drops at 50,000 packets/s with it, none at 100,000 without). A login on
+/// a quiet link is therefore seen within the timeout, well inside the one second the live test allows.
+/// A quiet link still advances the clock that expires idle flows. One thread reads and hands each
+/// frame on (to one pipeline, or to the live workers); nothing on this path waits on I/O other than
+/// the capture itself.
 /// </summary>
 public sealed class LiveCaptureSource : IDisposable
 {
+    /// <summary>The TPACKET_V3 block retire timeout: the longest a frame waits in a block not yet full.</summary>
     private const int ReadTimeoutMs = 100;
     private readonly CaptureSettings _settings;
     private LibPcapLiveDevice? _device;
@@ -48,7 +54,7 @@ public sealed class LiveCaptureSource : IDisposable
                 Mode = _settings.Promiscuous ? DeviceModes.Promiscuous : DeviceModes.None,
                 Snaplen = _settings.SnapLength,
                 ReadTimeout = ReadTimeoutMs,
-                Immediate = true,
+                Immediate = false,
                 BufferSize = _settings.BufferSizeMiB * 1024 * 1024,
                 TimestampResolution = TimestampResolution.Nanosecond,
             });
