@@ -73,7 +73,7 @@ public static class MailTarget
         var streams = new StreamRecord(ClientEndpoint,
             () => counters.FlowBufferLimitHits + counters.GlobalBufferLimitHits + counters.SegmentsDroppedAtLimit > 0);
         var reassembler = new TcpReassembler(new CheckingFactory(new MailConsumerFactory(context), streams), limits, counters,
-            options.ImapPorts.Concat(options.Pop3Ports));
+            options.ServerPorts);
 
         uint clientIsn = wrap ? 0xFFFF_FF00u : 1_000u, serverIsn = wrap ? 0xFFFF_FFF0u : 5_000_000u;
         uint clientNext = clientIsn + 1, serverNext = serverIsn + 1;
