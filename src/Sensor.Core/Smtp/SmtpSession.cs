@@ -138,6 +138,12 @@ public sealed class SmtpSession : MailSession
         // The server has client bytes we have not: the reply coming may be to a command we never saw,
         // after the replies owed to what is queued. A probe queued after a loss proves nothing any more.
         if (_client == SmtpClientState.SaslResponses) _sasl!.MarkDamaged();
+        if (_client == SmtpClientState.DataBody)
+        {
+            // They may hold the body's end: the reply that follows would show it (the gap comes later).
+            _bodyEndUnseen = true;
+            _clientUnproven = true;
+        }
         if (_orderLost && _pairable == 0) SettleAll(AuthOutcome.Unknown);
         else LoseOrder(pairable: _orderLost ? _pairable : _pending.Count);
     }
