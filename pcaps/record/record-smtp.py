@@ -402,12 +402,10 @@ def main():
             if only and name not in only: continue
             log("recording", name)
             record(w, name, port, client, ok_codes)
-            # Secrets are compared when any event lists one: then one with nothing exposed has none (null).
-            if any("secret" in e.get("auth", {}) for e in expected):
-                for e in expected:
-                    if "auth" in e and "secret" not in e["auth"]:
-                        assert e["auth"]["exposure"] == "none", name
-                        e["auth"]["secret"] = None
+            # An event with nothing exposed has no secret to list (the format writes "[redacted]" even when
+            # secrets are revealed): a capture that has one is compared without secrets.
+            if any("auth" in e and "secret" not in e["auth"] for e in expected):
+                for e in expected: e.get("auth", {}).pop("secret", None)
             with open(os.path.join(OUT, name + ".expected.jsonl"), "w") as f:
                 for e in expected: f.write(json.dumps(e) + "\n")
     finally:
