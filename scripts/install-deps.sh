@@ -24,6 +24,12 @@ if [ "$what" = test ]; then
   have_cmd ip || need+=(iproute2)
   have_cmd victoria-metrics || need+=(victoria-metrics)
   have_cmd influxd || need+=(influxdb)
+  # SMTP tests and pcaps/record/record-smtp.py: a real Postfix (SASL through Dovecot) and real clients;
+  # swaks needs Net::SSLeay for STARTTLS.
+  have_cmd postfix || need+=(postfix)
+  have_cmd swaks || need+=(swaks)
+  have_cmd msmtp || need+=(msmtp)
+  perl -MNet::SSLeay -e1 2>/dev/null || need+=(libnet-ssleay-perl)
 fi
 if [ "$what" = fuzz ]; then
   have_cmd afl-fuzz || need+=(afl++)
@@ -34,6 +40,11 @@ echo "installing: ${need[*]}" >&2
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# Postfix's package would otherwise ask how to configure the system's own mail service: it must not
+# set one up (the tests run private instances on loopback ports of their own).
+if printf '%s\n' "${need[@]}" | grep -qx postfix; then
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+fi
 $SUDO apt-get update -qq
 # Wait for another apt run on the machine (a parallel build installing its own packages) instead of failing.
 $SUDO apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${need[@]}" >/dev/null

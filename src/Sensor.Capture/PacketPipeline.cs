@@ -33,7 +33,7 @@ public sealed class PacketPipeline : IFrameAnalysis
         Counters = new SensorCounters();
         Context = new AnalysisContext(options, (IEventSink?)postures ?? rawSink!, Counters);
         _reassembler = new TcpReassembler(new MailConsumerFactory(Context), limits, Counters,
-            options.ImapPorts.Concat(options.Pop3Ports), Position);
+            options.ServerPorts, Position);
     }
 
     /// <summary>

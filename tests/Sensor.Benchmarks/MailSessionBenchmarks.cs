@@ -57,7 +57,7 @@ public class MailSessionBenchmarks
         var counters = new SensorCounters();
         var context = new AnalysisContext(options, NullSink.Instance, counters);
         _reassembler = new TcpReassembler(new MailConsumerFactory(context), new ReassemblyLimits(), counters,
-            options.ImapPorts.Concat(options.Pop3Ports));
+            options.ServerPorts);
         Setup(new ReassemblerSink(_reassembler), counters);
     }
 

@@ -9,12 +9,13 @@ namespace Sensor.Fuzz.Targets;
 
 /// <summary>
 /// Target <c>mail</c>: one TCP connection, both directions from one input, through the public
-/// analysis path (TcpReassembler, MailConsumerFactory: detection, then the IMAP or POP3 session).
+/// analysis path (TcpReassembler, MailConsumerFactory: detection, then the IMAP, POP3 or SMTP session).
 /// Nothing here depends on how the sessions work inside.
 ///
 /// Input: a set-up byte, then chunks (<see cref="ChunkReader"/>; the flag bit loses the chunk on
 /// the way, so its bytes occupy sequence space but never arrive, and later data makes a gap).
 /// Set-up bits 0-1: server port 143 (IMAP), 110 (POP3), 2143 or 1110 (unusual: content decides);
+/// bit 7 instead picks by bit 0 an SMTP port: 587 (submission) or 2525 (unusual: content decides);
 /// bit 2: no handshake seen (picked up mid-stream); bits 3-4: the end (FIN both ways, client RST,
 /// end of input, idle expiry); bit 5: tight bounds (short lines, few pending commands, small
 /// reassembly buffers) so that every bound is reachable with small inputs; bit 6: initial sequence
@@ -28,7 +29,7 @@ namespace Sensor.Fuzz.Targets;
 /// </summary>
 public static class MailTarget
 {
-    public static readonly ushort[] ServerPorts = [143, 110, 2143, 1110];
+    public static readonly ushort[] ServerPorts = [143, 110, 2143, 1110, 587, 2525];
 
     private static readonly IpEndpoint ClientEndpoint = IpEndpoint.Parse("10.0.0.1", 40000);
     private const long StartNs = 1_700_000_000_000_000_000L;
@@ -48,14 +49,14 @@ public static class MailTarget
 
     /// <summary>Set-up byte values, for writing seeds.</summary>
     public static byte SetUp(int portIndex, bool midStream = false, int ending = 0, bool tight = false, bool wrap = false) =>
-        (byte)((portIndex & 3) | (midStream ? 4 : 0) | ((ending & 3) << 3) | (tight ? 0x20 : 0) | (wrap ? 0x40 : 0));
+        (byte)((portIndex >= 4 ? 0x80 | (portIndex & 1) : portIndex & 3) | (midStream ? 4 : 0) | ((ending & 3) << 3) | (tight ? 0x20 : 0) | (wrap ? 0x40 : 0));
 
     /// <summary>The events of one analysis of the input (its checks included).</summary>
     public static List<SensorEvent> Analyse(ReadOnlySpan<byte> input, bool reveal)
     {
         if (input.IsEmpty) return [];
         byte setUp = input[0];
-        var server = IpEndpoint.Parse("10.0.0.2", ServerPorts[setUp & 3]);
+        var server = IpEndpoint.Parse("10.0.0.2", ServerPorts[(setUp & 0x80) != 0 ? 4 + (setUp & 1) : setUp & 3]);
         bool midStream = (setUp & 4) != 0;
         int ending = (setUp >> 3) & 3;
         bool tight = (setUp & 0x20) != 0;
@@ -73,7 +74,7 @@ public static class MailTarget
         var streams = new StreamRecord(ClientEndpoint,
             () => counters.FlowBufferLimitHits + counters.GlobalBufferLimitHits + counters.SegmentsDroppedAtLimit > 0);
         var reassembler = new TcpReassembler(new CheckingFactory(new MailConsumerFactory(context), streams), limits, counters,
-            options.ImapPorts.Concat(options.Pop3Ports));
+            options.ServerPorts);
 
         uint clientIsn = wrap ? 0xFFFF_FF00u : 1_000u, serverIsn = wrap ? 0xFFFF_FFF0u : 5_000_000u;
         uint clientNext = clientIsn + 1, serverNext = serverIsn + 1;

@@ -34,6 +34,9 @@ internal static class Seeds
         "crafted/imap-oauthbearer.pcap", "crafted/imap-literal-plus.pcap", "crafted/imap-pipelined.pcap",
         "crafted/imap-authenticate-cancelled.pcap", "crafted/pop3-auth-login.pcap", "crafted/pop3-retr-with-login-lines.pcap",
         "crafted/garbage-on-port-143.pcap", "crafted/imap-midstream-unusual-port.pcap",
+        "smtp/smtp-swaks-auth-plain.pcap", "smtp/smtp-curl-auth-login.pcap", "smtp/smtp-curl-oauthbearer.pcap",
+        "smtp/smtp-msmtp-scram-sha-256.pcap", "smtp/smtp-socket-traps.pcap", "smtp/smtp-socket-pipelined.pcap",
+        "smtp/smtp-socket-cancel.pcap", "smtp/smtp-starttls-454-then-plain.pcap",
     ];
 
     public static int Write(string outDir, string pcapsDir)
@@ -152,6 +155,17 @@ internal static class Seeds
         yield return ("hand-pop3-pipelined-tight", new MailSeed(MailTarget.SetUp(Pop3, tight: true))
             .Server("+OK ready\r\n").Client("USER a\r\nPASS b\r\nUSER c\r\nPASS d\r\nUSER e\r\nPASS f\r\n")
             .Server("+OK\r\n-ERR\r\n+OK\r\n-ERR\r\n").ToArray());
+        const int Submission = 4;
+        yield return ("hand-smtp-lost-data-command", new MailSeed(MailTarget.SetUp(Submission))
+            .Server("220 mx ESMTP\r\n").Client("EHLO x\r\n").Server("250-mx\r\n250 AUTH PLAIN\r\n")
+            .Client("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n", lost: true).Server("250 ok\r\n250 ok\r\n354 go\r\n")
+            .Client("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n.\r\n").Server("250 queued\r\n").ToArray());
+        yield return ("hand-smtp-bdat-tight", new MailSeed(MailTarget.SetUp(Submission, tight: true))
+            .Server("220 mx ESMTP\r\n").Client("EHLO x\r\nAUTH LOGIN YWxpY2U=\r\n").Server("250 mx\r\n334 UGFzc3dvcmQ6\r\n")
+            .Client("c2VjcmV0\r\n").Server("235 ok\r\n").Client("BDAT 12\r\nAUTH PLAIN A").Client("BDAT 3 LAST\r\nB\r\n")
+            .Server("250 ok\r\n250 ok\r\n").ToArray());
+        yield return ("hand-smtp-midstream-unusual-port", new MailSeed(MailTarget.SetUp(5, midStream: true, ending: 2))
+            .Client("AUTH XOAUTH2 dXNlcj1hAWF1dGg9QmVhcmVyIHQBAQ==\r\n").Server("235 2.7.0 ok\r\n").ToArray());
         yield return ("hand-pop3-unusual-port-apop", new MailSeed(MailTarget.SetUp(3))
             .Server("+OK ready <1896.697170952@dbc.mtview.ca.us>\r\n").Client("APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n")
             .Server("+OK maildrop has 1 message\r\n").ToArray());

@@ -3,13 +3,14 @@ using Sensor.Core.Flows;
 using Sensor.Core.Imap;
 using Sensor.Core.Mail;
 using Sensor.Core.Pop3;
+using Sensor.Core.Smtp;
 using Sensor.Core.Reassembly;
 
 namespace Sensor.Core.Detection;
 
 /// <summary>
 /// The consumer of every TCP connection until its first lines say what it is. Holds a small prefix
-/// of each direction (bounded), decides IMAP, POP3 or not-mail, corrects client/server roles when the
+/// of each direction (bounded), decides IMAP, POP3, SMTP or not-mail, corrects client/server roles when the
 /// content contradicts the port guess, then replays the prefix into the protocol's session. A
 /// connection that is not mail is released after its first bytes and costs nothing more.
 /// </summary>
@@ -42,6 +43,7 @@ public sealed class MailFlowClassifier : IStreamConsumer
     private MailProtocolGuess HintFromPort(ushort port) =>
         _context.Options.ImapPorts.Contains(port) ? MailProtocolGuess.Imap
         : _context.Options.Pop3Ports.Contains(port) ? MailProtocolGuess.Pop3
+        : _context.Options.SmtpPorts.Contains(port) ? MailProtocolGuess.Smtp
         : MailProtocolGuess.NotMail;
 
     public bool OnData(StreamDirection direction, ReadOnlySpan<byte> data, long timestampNs)
@@ -68,10 +70,7 @@ public sealed class MailFlowClassifier : IStreamConsumer
             prefix.SwapDirections();
             direction = direction == StreamDirection.ClientToServer ? StreamDirection.ServerToClient : StreamDirection.ClientToServer;
         }
-        _session = guess == MailProtocolGuess.Imap
-            ? new ImapSession(_flow, _context)
-            : new Pop3Session(_flow, _context);
-        if (guess == MailProtocolGuess.Imap) _context.Counters.FlowsImap++; else _context.Counters.FlowsPop3++;
+        _session = NewSession(guess);
         _prefix = null;
         // Replay what was held, then hand over whatever of this chunk did not fit the prefix.
         if (!prefix.Replay(_session)) return false;
@@ -93,15 +92,31 @@ public sealed class MailFlowClassifier : IStreamConsumer
         {
             // The connection ended before its first lines were complete: decide on what there is.
             var (guess, swap) = Classify(prefix, full: true);
-            if (guess is MailProtocolGuess.Imap or MailProtocolGuess.Pop3)
+            if (guess is MailProtocolGuess.Imap or MailProtocolGuess.Pop3 or MailProtocolGuess.Smtp)
             {
                 if (swap && !_flow.RolesFromHandshake) { _flow.SwapRoles(); prefix.SwapDirections(); }
-                _session = guess == MailProtocolGuess.Imap ? new ImapSession(_flow, _context) : new Pop3Session(_flow, _context);
+                _session = NewSession(guess);
                 prefix.Replay(_session);
             }
         }
         _session?.OnClose(timestampNs);
         _prefix = null;
+    }
+
+    private MailSession NewSession(MailProtocolGuess guess)
+    {
+        switch (guess)
+        {
+            case MailProtocolGuess.Imap:
+                _context.Counters.FlowsImap++;
+                return new ImapSession(_flow, _context);
+            case MailProtocolGuess.Pop3:
+                _context.Counters.FlowsPop3++;
+                return new Pop3Session(_flow, _context);
+            default:
+                _context.Counters.FlowsSmtp++;
+                return new SmtpSession(_flow, _context);
+        }
     }
 
     private void Release()
@@ -121,6 +136,8 @@ public sealed class MailFlowClassifier : IStreamConsumer
         {
             var g = ProtocolSignatures.FromServerLine(serverLine);
             if (g != MailProtocolGuess.NotMail) return (g, false);
+            // On an SMTP port any reply will do: the greeting may have come before the capture.
+            if (_portHint == MailProtocolGuess.Smtp && ProtocolSignatures.IsSmtpReply(serverLine)) return (MailProtocolGuess.Smtp, false);
             // The "server" did not answer like a mail server. If the other side greets, roles were guessed wrong.
             if (clientComplete && ProtocolSignatures.FromServerLine(clientLine) is var r && r != MailProtocolGuess.NotMail)
                 return (r, true);

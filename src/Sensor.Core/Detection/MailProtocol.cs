@@ -5,5 +5,6 @@ public enum MailProtocolGuess : byte
     NeedMore,
     Imap,
     Pop3,
+    Smtp,
     NotMail,
 }

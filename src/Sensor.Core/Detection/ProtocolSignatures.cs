@@ -1,12 +1,13 @@
 using Sensor.Core.Imap;
+using Sensor.Core.Smtp;
 using Sensor.Core.Text;
 
 namespace Sensor.Core.Detection;
 
 /// <summary>
 /// What the first line of each side of a connection says about its protocol. A server line is
-/// decisive (greetings, RFC 3501 §7.1.1 / RFC 1939 §4); a client line is a hint unless it is one of
-/// the commands that only these protocols send.
+/// decisive (greetings, RFC 3501 §7.1.1 / RFC 1939 §4 / RFC 5321 §4.2); a client line is a hint unless
+/// it is one of the commands that only these protocols send.
 /// </summary>
 public static class ProtocolSignatures
 {
@@ -14,6 +15,8 @@ public static class ProtocolSignatures
     {
         if (AsciiText.StartsWithIgnoreCase(line, "+OK"u8) || AsciiText.StartsWithIgnoreCase(line, "-ERR"u8))
             return MailProtocolGuess.Pop3;
+        if (SmtpGrammar.IsGreeting(line))
+            return MailProtocolGuess.Smtp;
         if (line.Length > 2 && line[0] == (byte)'*' && line[1] == (byte)' ')
         {
             var rest = line[2..];
@@ -39,6 +42,13 @@ public static class ProtocolSignatures
         decisive = false;
         var rest = line;
         var first = AsciiText.NextWord(ref rest);
+        // EHLO/HELO open every SMTP session (RFC 5321 §4.1.1.1) and no other protocol's.
+        if (AsciiText.EqualsIgnoreCase(first, "EHLO"u8) || AsciiText.EqualsIgnoreCase(first, "HELO"u8))
+        {
+            decisive = true;
+            return MailProtocolGuess.Smtp;
+        }
+        if (IsSmtpTransactionStart(line)) return MailProtocolGuess.Smtp;
         foreach (var k in Pop3Decisive)
             if (AsciiText.EqualsIgnoreCase(first, k)) { decisive = true; return MailProtocolGuess.Pop3; }
         foreach (var k in Pop3Other)
@@ -53,6 +63,18 @@ public static class ProtocolSignatures
         }
         return MailProtocolGuess.NotMail;
     }
+
+    /// <summary>
+    /// A reply line on an SMTP port whose greeting was not seen (a capture that began mid-connection):
+    /// any well-formed reply (RFC 5321 §4.2) will do there, never on other ports.
+    /// </summary>
+    public static bool IsSmtpReply(ReadOnlySpan<byte> line) => SmtpGrammar.TryParseReply(line, out _, out _, out _);
+
+    /// <summary>"MAIL FROM:" or "RCPT TO:" (RFC 5321 §4.1.1.2-3): SMTP's, but a hint only, as on a port
+    /// that is not SMTP's the first line may be anything.</summary>
+    private static bool IsSmtpTransactionStart(ReadOnlySpan<byte> line) =>
+        AsciiText.StartsWithIgnoreCase(line, "MAIL FROM:"u8) || AsciiText.StartsWithIgnoreCase(line, "RCPT TO:"u8)
+        || AsciiText.EqualsIgnoreCase(AsciiText.TrimSpaces(line), "STARTTLS"u8);
 
     private static ReadOnlySpan<byte> U(string s) => System.Text.Encoding.ASCII.GetBytes(s);
 

@@ -4,4 +4,5 @@ public enum AppProtocol : byte
 {
     Imap,
     Pop3,
+    Smtp,
 }

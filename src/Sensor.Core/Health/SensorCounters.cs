@@ -36,6 +36,7 @@ public sealed class SensorCounters
     // Protocol detection and analysis
     public long FlowsImap;
     public long FlowsPop3;
+    public long FlowsSmtp;
     public long FlowsNotMail;
     public long MailPortFlowsNotMail;
     public long LinesTooLong;
@@ -44,6 +45,9 @@ public sealed class SensorCounters
     public long MalformedLines;
     public long LiteralsSkipped;
     public long LiteralBytesSkipped;
+    /// <summary>SMTP message bodies (DATA to its "." line, BDAT chunks) skipped unread, and their bytes.</summary>
+    public long MessageBodiesSkipped;
+    public long MessageBodyBytesSkipped;
     public long PendingCommandOverflows;
     public long UnmatchedResponses;
     public long TlsUpgrades;

@@ -21,4 +21,10 @@ public sealed record AnalysisOptions
     /// <summary>TCP ports where a flow is assumed to be mail even before its content says so.</summary>
     public IReadOnlyList<ushort> ImapPorts { get; init; } = [143];
     public IReadOnlyList<ushort> Pop3Ports { get; init; } = [110];
+    /// <summary>SMTP (RFC 5321 §4.5.4.2: 25) and submission (RFC 6409: 587). 465 is implicit TLS (RFC 8314)
+    /// and carries nothing readable.</summary>
+    public IReadOnlyList<ushort> SmtpPorts { get; init; } = [25, 587];
+
+    /// <summary>Every port above: the reassembler takes their side as the server when no handshake was seen.</summary>
+    public IEnumerable<ushort> ServerPorts => ImapPorts.Concat(Pop3Ports).Concat(SmtpPorts);
 }

@@ -6,7 +6,7 @@ using Sensor.Core.Sasl;
 namespace Sensor.Core.Mail;
 
 /// <summary>
-/// Base of the IMAP and POP3 session state machines: the connection they watch and how they report.
+/// Base of the IMAP, POP3 and SMTP session state machines: the connection they watch and how they report.
 /// Events are built here, and only here, so both protocols emit the same shape.
 /// </summary>
 public abstract class MailSession
@@ -43,13 +43,15 @@ public abstract class MailSession
         return true;
     }
 
-    private bool _capabilitiesReported, _reportedStartTls, _reportedLoginDisabled;
+    private bool _capabilitiesReported, _reportedStartTls, _reportedLoginDisabled, _reportedAuthBeforeStartTls;
 
     /// <summary>A capability list was read: tell the posture tracker, once per change on this connection.</summary>
-    protected void RecordCapabilities(bool offersStartTls, bool loginDisabled)
+    protected void RecordCapabilities(bool offersStartTls, bool loginDisabled, bool authBeforeStartTls = false)
     {
-        if (_capabilitiesReported && _reportedStartTls == offersStartTls && _reportedLoginDisabled == loginDisabled) return;
-        (_capabilitiesReported, _reportedStartTls, _reportedLoginDisabled) = (true, offersStartTls, loginDisabled);
+        if (_capabilitiesReported && _reportedStartTls == offersStartTls && _reportedLoginDisabled == loginDisabled
+            && _reportedAuthBeforeStartTls == authBeforeStartTls) return;
+        (_capabilitiesReported, _reportedStartTls, _reportedLoginDisabled, _reportedAuthBeforeStartTls) =
+            (true, offersStartTls, loginDisabled, authBeforeStartTls);
         Context.Sink.Emit(new ServerCapabilities
         {
             TimestampNs = Flow.LastNs,
@@ -59,6 +61,7 @@ public abstract class MailSession
             Protocol = Protocol,
             OffersStartTls = offersStartTls,
             LoginDisabled = loginDisabled,
+            AuthBeforeStartTls = authBeforeStartTls,
         });
     }
 

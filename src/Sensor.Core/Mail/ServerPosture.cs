@@ -18,6 +18,8 @@ public sealed class ServerPosture
     public bool? OffersStartTls { get; set; }
     /// <summary>IMAP LOGINDISABLED advertised (RFC 3501 §6.2.3): cleartext LOGIN should be refused.</summary>
     public bool LoginDisabled { get; set; }
+    /// <summary>SMTP AUTH advertised in a cleartext EHLO reply: passwords may be sent before STARTTLS.</summary>
+    public bool AuthBeforeStartTls { get; set; }
     public long CleartextLogins { get; set; }
     public long StartTlsUpgrades { get; set; }
 }

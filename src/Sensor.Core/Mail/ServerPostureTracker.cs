@@ -24,6 +24,7 @@ public sealed class ServerPostureTracker(IEventSink next, int maxServers = 65_53
                     // one connection and a shorter one on another do not undo each other.
                     if (p.OffersStartTls != true || caps.OffersStartTls) p.OffersStartTls = caps.OffersStartTls;
                     if (caps.LoginDisabled) p.LoginDisabled = true;
+                    if (caps.AuthBeforeStartTls) p.AuthBeforeStartTls = true;
                 }
                 return; // a note, not a finding
             case AuthAttempt auth:

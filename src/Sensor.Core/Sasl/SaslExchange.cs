@@ -5,7 +5,7 @@ namespace Sensor.Core.Sasl;
 
 /// <summary>
 /// One SASL authentication exchange (RFC 4422) carried by IMAP AUTHENTICATE (RFC 3501 §6.2.2,
-/// SASL-IR RFC 4959) or POP3 AUTH (RFC 5034): the mechanism and the base64-decoded messages each
+/// SASL-IR RFC 4959), POP3 AUTH (RFC 5034) or SMTP AUTH (RFC 4954): the mechanism and the base64-decoded messages each
 /// way. Bounded: a handful of messages of a few KB each is all any mechanism needs.
 /// </summary>
 public sealed class SaslExchange
@@ -31,6 +31,9 @@ public sealed class SaslExchange
     public bool Damaged { get; private set; }
 
     public void MarkDamaged() => Damaged = true;
+
+    /// <summary>A message could not be read (a line past the length bound): what it carried is unknown.</summary>
+    public void MarkMalformed() => Malformed = true;
 
     /// <summary>Packet time of the client's last line in the exchange: the attempt's time.</summary>
     public long LastClientLineNs { get; set; }

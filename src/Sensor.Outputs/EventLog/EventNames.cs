@@ -7,7 +7,12 @@ public static class EventNames
 {
     public const string Redacted = "[redacted]";
 
-    public static string Of(AppProtocol p) => p == AppProtocol.Imap ? "imap" : "pop3";
+    public static string Of(AppProtocol p) => p switch
+    {
+        AppProtocol.Imap => "imap",
+        AppProtocol.Pop3 => "pop3",
+        _ => "smtp",
+    };
 
     public static string Of(AuthOutcome o) => o switch
     {

@@ -18,6 +18,7 @@ public sealed class RunSummary : IEventSink
     private readonly SortedDictionary<string, long> _logins = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, long> _startTls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Proto, long Cleartext)> _servers = new();
+    private readonly SortedSet<string> _authBeforeStartTls = new(StringComparer.Ordinal);
     private readonly SensorCounters _totals = new();
     private readonly List<string> _fileProblems = new();
     private const int GuessingShown = 20;
@@ -66,6 +67,7 @@ public sealed class RunSummary : IEventSink
         }
         foreach (var s in servers.All)
         {
+            if (s.AuthBeforeStartTls) _authBeforeStartTls.Add($"{EventNames.Of(s.Protocol)} {s.Server}");
             if (s.OffersStartTls != true || s.CleartextLogins == 0) continue;
             var key = s.Server.ToString();
             _servers.TryGetValue(key, out var prev);
@@ -91,7 +93,7 @@ public sealed class RunSummary : IEventSink
         foreach (var p in _fileProblems) sb.AppendLine($"  problem: {p}");
         sb.AppendLine($"packets: {c.PacketsRead}  bytes: {c.BytesRead}  (not IP: {c.PacketsNotIp}, not TCP: {c.PacketsNotTcp}, " +
                       $"malformed: {c.PacketsMalformed}, IP fragments skipped: {c.IpFragmentsSkipped}, cut by snap length: {c.PacketsTruncatedBySnaplen})");
-        sb.AppendLine($"TCP connections: {c.FlowsCreated}  IMAP sessions: {c.FlowsImap}  POP3 sessions: {c.FlowsPop3}  " +
+        sb.AppendLine($"TCP connections: {c.FlowsCreated}  IMAP sessions: {c.FlowsImap}  POP3 sessions: {c.FlowsPop3}  SMTP sessions: {c.FlowsSmtp}  " +
                       $"not mail: {c.FlowsNotMail} (of them on a mail port: {c.MailPortFlowsNotMail})");
         long logins = _logins.Values.Sum();
         sb.AppendLine($"logins: {logins}");
@@ -108,11 +110,14 @@ public sealed class RunSummary : IEventSink
         sb.AppendLine($"servers offering STARTTLS that saw cleartext logins: {_servers.Count}");
         foreach (var (k, v) in _servers.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             sb.AppendLine($"  {v.Proto} {k}  cleartext logins: {v.Cleartext}");
+        sb.AppendLine($"SMTP servers offering AUTH before STARTTLS: {_authBeforeStartTls.Count}");
+        foreach (var s in _authBeforeStartTls.Take(GuessingShown)) sb.AppendLine($"  {s}");
+        if (_authBeforeStartTls.Count > GuessingShown) sb.AppendLine($"  ... and {_authBeforeStartTls.Count - GuessingShown} more");
         sb.AppendLine($"reassembly: gaps {c.Gaps} ({c.GapBytes} bytes), out-of-order segments {c.SegmentsOutOfOrder}, " +
                       $"duplicate bytes {c.BytesDuplicate}, peak buffered {c.BytesBufferedPeak} bytes, " +
                       $"buffer limit hits {c.FlowBufferLimitHits + c.GlobalBufferLimitHits}, flows evicted {c.FlowsEvictedAtLimit}, expired {c.FlowsExpired}");
         sb.AppendLine($"skipped: lines too long {c.LinesTooLong} (line budget full {c.LineBudgetHits}), malformed lines {c.MalformedLines}, literals {c.LiteralsSkipped} " +
-                      $"({c.LiteralBytesSkipped} bytes), unmatched responses {c.UnmatchedResponses}, SASL exchanges aborted before any credential {c.SaslExchangesAbortedEmpty}, pending-command overflows {c.PendingCommandOverflows}, " +
+                      $"({c.LiteralBytesSkipped} bytes), SMTP message bodies {c.MessageBodiesSkipped} ({c.MessageBodyBytesSkipped} bytes), unmatched responses {c.UnmatchedResponses}, SASL exchanges aborted before any credential {c.SaslExchangesAbortedEmpty}, pending-command overflows {c.PendingCommandOverflows}, " +
                       $"segments without a connection {c.SegmentsWithoutFlow}");
         sb.AppendLine($"after losses: credentials no answer proved {c.CredentialsUnproven}, answers that could not be paired {c.AnswersAfterLoss}, " +
                       $"order of answers recovered {c.AnswerOrderRecovered}, TLS found where the STARTTLS exchange was lost {c.TlsWithoutStartTlsSeen}; analyzer faults {c.AnalyzerFaults} (each gave up one connection)");

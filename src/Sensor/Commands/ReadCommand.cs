@@ -169,6 +169,7 @@ public static class ReadCommand
             RevealSecrets = reveal,
             ImapPorts = settings.Analysis.ImapPorts,
             Pop3Ports = settings.Analysis.Pop3Ports,
+            SmtpPorts = settings.Analysis.SmtpPorts,
         };
         var limits = settings.Reassembly.ToLimits();
         int threads = request.Threads;

@@ -171,6 +171,7 @@ public static class RunCommand
                 RevealSecrets = settings.Analysis.RevealSecrets,
                 ImapPorts = settings.Analysis.ImapPorts,
                 Pop3Ports = settings.Analysis.Pop3Ports,
+                SmtpPorts = settings.Analysis.SmtpPorts,
             };
             var influx = settings.Influx.ToWriterSettings(settings.Name);
             var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;

@@ -48,6 +48,7 @@ public sealed class AnalysisSection
     public bool RevealSecrets { get; set; }
     public List<ushort> ImapPorts { get; set; } = [143];
     public List<ushort> Pop3Ports { get; set; } = [110];
+    public List<ushort> SmtpPorts { get; set; } = [25, 587];
 }
 
 public sealed class InfluxSection

@@ -13,7 +13,7 @@ public sealed class MailHarness
         Options = options ?? new AnalysisOptions();
         Context = new AnalysisContext(Options, new ServerPostureTracker(Sink), Counters);
         Reassembler = new TcpReassembler(new MailConsumerFactory(Context), limits ?? new ReassemblyLimits(), Counters,
-            Options.ImapPorts.Concat(Options.Pop3Ports));
+            Options.ServerPorts);
     }
 
     public AnalysisOptions Options { get; }

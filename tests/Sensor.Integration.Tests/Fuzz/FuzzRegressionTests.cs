@@ -54,6 +54,7 @@ public sealed class FuzzRegressionTests
         var protocols = seeds.SelectMany(f => MailTarget.Analyse(File.ReadAllBytes(f), reveal: false)).Select(e => e.Protocol).Distinct().ToList();
         Assert.Contains(AppProtocol.Imap, protocols);
         Assert.Contains(AppProtocol.Pop3, protocols);
+        Assert.Contains(AppProtocol.Smtp, protocols);
     }
 
     [Fact]
