@@ -45,6 +45,7 @@ fuzz: deps-fuzz
 captures:
 	pcaps/record/record-dovecot.sh
 	python3 pcaps/crafted/make-crafted.py
+	python3 pcaps/record/record-smtp.py
 
 clean:
 	dotnet clean Sensor.sln -nologo -v quiet

@@ -35,6 +35,7 @@ public static class SettingsLoader
         ReplaceList(config, "Capture:Ports", settings.Capture.Ports);
         ReplaceList(config, "Analysis:ImapPorts", settings.Analysis.ImapPorts);
         ReplaceList(config, "Analysis:Pop3Ports", settings.Analysis.Pop3Ports);
+        ReplaceList(config, "Analysis:SmtpPorts", settings.Analysis.SmtpPorts);
         return settings;
     }
 
