@@ -36,14 +36,15 @@ public static class GrafanaProvisioning
             ["mail_bruteforce"] = (["sensor", "proto", "server", "client", "kind"], ["failures", "usernames"]),
             ["sensor_health"] = (["sensor"],
                 ["packets", "bytes", "kernel_drops", "interface_drops", "flows", "buffered_bytes", "gaps",
-                 "events_written", "points_written", "points_spooled", "points_dropped", "write_failures",
+                 "events_written", "events_lost", "points_written", "points_spooled", "points_pending", "points_rejected",
+                 "points_dropped", "write_failures", "analyzer_faults",
                  "guessing_clients", "guessing_usernames", "guessing_evicted"]),
         };
 
     /// <summary>The values a tag with a closed set of values can take.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> TagValues = new Dictionary<string, string[]>
     {
-        ["proto"] = ["imap", "pop3"],
+        ["proto"] = ["imap", "pop3", "smtp"],
         ["exposure"] = ["cleartext", "hashed", "none", "unknown"],
         ["outcome"] = ["success", "failure", "unknown"],
         ["kind"] = ["guessing", "spraying"],

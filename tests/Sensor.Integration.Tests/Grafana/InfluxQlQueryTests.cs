@@ -120,16 +120,16 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
         yield return $"mail_bruteforce,sensor=s1,proto=pop3,server=10.0.0.2,client=10.9.9.9,kind=guessing failures=4i,usernames=1i {Ns(134)}";
         yield return $"mail_bruteforce,sensor=s1,proto=imap,server=10.0.0.1,client=10.9.9.8,kind=spraying failures=6i,usernames=5i {Ns(230)}";
 
-        string Health(double t, string sensor, long packets, long kernelDrops, long gaps, long spooled, long writeFailures) =>
+        string Health(double t, string sensor, long packets, long kernelDrops, long gaps, long spooled, long writeFailures, long eventsLost = 0) =>
             $"sensor_health,sensor={sensor} packets={packets}i,bytes={packets * 120}i,kernel_drops={kernelDrops}i,interface_drops=0i," +
-            $"flows=3i,buffered_bytes=0i,gaps={gaps}i,events_written=0i,points_written={packets / 10}i,points_spooled={spooled}i," +
-            $"points_dropped=0i,write_failures={writeFailures}i {Ns(t)}";
+            $"flows=3i,buffered_bytes=0i,gaps={gaps}i,events_written=0i,events_lost={eventsLost}i,points_written={packets / 10}i,points_spooled={spooled}i," +
+            $"points_pending=0i,points_rejected=0i,points_dropped=0i,write_failures={writeFailures}i,analyzer_faults=0i {Ns(t)}";
         yield return Health(0, "s1", 0, 0, 0, 0, 0);
         yield return Health(10, "s1", 100, 0, 1, 0, 0);
-        yield return Health(70, "s1", 200, 5, 1, 0, 0);
-        yield return Health(130, "s1", 300, 9, 2, 0, 0);
+        yield return Health(70, "s1", 200, 5, 1, 0, 0, eventsLost: 2);
+        yield return Health(130, "s1", 300, 9, 2, 0, 0, eventsLost: 2);
         yield return Health(190, "s1", 10, 0, 0, 0, 0); // restarted: every counter from 0 again
-        yield return Health(250, "s1", 20, 3, 0, 4, 1);
+        yield return Health(250, "s1", 20, 3, 0, 4, 1, eventsLost: 1);
         yield return Health(0, "s2", 0, 0, 0, 0, 0);
         yield return Health(600, "s2", 600, 0, 0, 0, 0);
     }
@@ -384,6 +384,18 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
             // Window 5:30..10:30 holds only s2's second point: no increase to see, no alert.
             Assert.Empty(Firing("mail-sensor-capture-drops", At(10, 30)));
             Assert.Empty(Firing("mail-sensor-capture-drops", At(20)));
+        },
+
+        ["alert/mail-sensor-events-lost/A"] = () =>
+        {
+            var reduced = new Dictionary<string, double>();
+            Assert.Equal(["sensor=s1"], Firing("mail-sensor-events-lost", At(5), reduced));
+            Assert.Equal(3, reduced["sensor=s1"]); // 2, the restart ignored, + 1
+            reduced.Clear();
+            Assert.Equal(["sensor=s1"], Firing("mail-sensor-events-lost", At(7, 15), reduced));
+            Assert.Equal(1, reduced["sensor=s1"]); // after the restart only
+            Assert.Empty(Firing("mail-sensor-events-lost", At(10, 30))); // s2 never lost one
+            Assert.Empty(Firing("mail-sensor-events-lost", At(20)));
         },
 
         ["alert/mail-sensor-silent/A"] = () =>
