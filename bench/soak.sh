@@ -26,7 +26,7 @@ cleanup() {
   [ -n "$SENSOR_PID" ] && kill -TERM "$SENSOR_PID" 2>/dev/null && wait "$SENSOR_PID" 2>/dev/null
   ip link del "$near" 2>/dev/null
   ip netns del "$ns" 2>/dev/null
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -48,16 +48,21 @@ ip link set "$far" netns "$ns"
 ip link set "$near" up
 ip netns exec "$ns" ip link set "$far" up
 
-printf '%-10s %-12s %-10s %-12s %-10s %-10s %-12s\n' rate_pps achieved_pps packets kernel_drops if_drops events peak_rss_mb
+printf '%-10s %-12s %-10s %-12s %-10s %-10s %-12s %s\n' rate_pps achieved_pps packets kernel_drops if_drops events peak_rss_mb 'success_latency_ms(p50/p99/max)'
 for rate in "${rates[@]}"; do
   events=$work/events-$rate.json
   SENSOR_Health__IntervalSeconds=1 "$SENSOR" run -i "$near" --buffer-size "${BUFFER_MIB:-64}" --events "$events" 2>"$work/sensor-$rate.log" &
   SENSOR_PID=$!
   for _ in $(seq 100); do grep -q "capturing on" "$work/sensor-$rate.log" && break; sleep 0.1; done
   sleep 0.5
+  # Finding latency, from the wire to the event log (bench/latency.py follows the file).
+  python3 bench/latency.py "$events" >"$work/latency-$rate.txt" 2>"$work/latency-$rate.log" &
+  LATENCY_PID=$!
   out=$(ip netns exec "$ns" tcpreplay --pps="$rate" --loop="${LOOPS:-1}" -i "$far" "$work/replay.pcap" 2>&1)
   achieved=$(grep -o 'Rated: [0-9.]* Bps, [0-9.]* Mbps, [0-9.]* pps' <<<"$out" | awk '{print $6}')
   sleep 2
+  kill -TERM "$LATENCY_PID"; wait "$LATENCY_PID" || true
+  read -r _ p50 p99 pmax <"$work/latency-$rate.txt" || true
   rss=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$SENSOR_PID/status")
   kill -TERM "$SENSOR_PID"; wait "$SENSOR_PID" || true; SENSOR_PID=""
   stats=$(grep "capture stopped" "$work/sensor-$rate.log" | tail -1)
@@ -65,6 +70,6 @@ for rate in "${rates[@]}"; do
   kdrop=$(sed -n 's/.*DroppedByKernel = \([0-9]*\).*/\1/p' <<<"$stats")
   idrop=$(sed -n 's/.*DroppedByInterface = \([0-9]*\).*/\1/p' <<<"$stats")
   nev=$(grep -c '"event_type":"auth"' "$events" || true)
-  printf '%-10s %-12s %-10s %-12s %-10s %-10s %-12s\n' "$rate" "${achieved:-?}" "${recv:-?}/$((packets * ${LOOPS:-1}))" "${kdrop:-?}" "${idrop:-?}" "$nev" "$rss"
+  printf '%-10s %-12s %-10s %-12s %-10s %-10s %-12s %s\n' "$rate" "${achieved:-?}" "${recv:-?}/$((packets * ${LOOPS:-1}))" "${kdrop:-?}" "${idrop:-?}" "$nev" "$rss" "${p50:-?}/${p99:-?}/${pmax:-?}"
 done
 [ -f "${capture%.pcap}.expected.json" ] && echo "expected auth events: $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['auth_events'])" "${capture%.pcap}.expected.json")"
