@@ -22,6 +22,7 @@ public sealed class LiveCaptureSource : IDisposable
 {
     /// <summary>The TPACKET_V3 block retire timeout: the longest a frame waits in a block not yet full.</summary>
     private const int ReadTimeoutMs = 100;
+    private const long BusyTickNs = 20_000_000;
     private readonly CaptureSettings _settings;
     private LibPcapLiveDevice? _device;
     private long _baseReceived, _baseDropped, _baseIfDropped;
@@ -134,8 +135,11 @@ public sealed class LiveCaptureSource : IDisposable
                 CaptureFileSource.ReadHeader(header, out long ts, out int capLen, out int wireLen);
                 // A view of libpcap's buffer: valid until the next read, which is all the pipeline needs.
                 onFrame(LinkType, new ReadOnlySpan<byte>((void*)data, Math.Min(capLen, CaptureFileSource.MaxFrame)), wireLen, ts);
-                // A busy link still needs the clock checked now and then for idle expiry.
-                if (ts - lastIdle > 1_000_000_000L) { lastIdle = ts; onIdle(ts); }
+                // A busy link never lets the ring run dry, so the clock ticks here too: idle expiry, and
+                // the analysis workers' part-filled batches handed over. Once a second left a login
+                // on a quiet shard waiting up to a second (bench/soak.sh p99 1.2-1.6 s); every 20 ms
+                // costs a few list-head checks and, with workers, one batch hand-over each.
+                if (ts - lastIdle > BusyTickNs) { lastIdle = ts; onIdle(ts); }
                 continue;
             }
             if (rc == 0)
