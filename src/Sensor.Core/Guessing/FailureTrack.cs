@@ -50,10 +50,15 @@ internal struct FailureTrack<TKey> where TKey : notnull
     /// </summary>
     public void Record(long ns, long windowNs, int timesCapacity, bool hasUser, ulong userHash, int usersCapacity)
     {
-        if (_count > 0 && ns - LastNs > windowNs)
+        // A failure a whole window before the latest one is no part of its episode either: packet
+        // time goes back when `sensor read` takes a capture recorded earlier after a later one, and
+        // failures half an hour apart must not add up to an alert.
+        bool newEpisode = _count > 0 && (ns - LastNs > windowNs || LastNs - ns > windowNs);
+        if (newEpisode)
         {
             _count = _oldest = _userCount = 0;
             Alerted = SprayAlerted = false;
+            LastNs = ns;
         }
 
         if (_count < timesCapacity)
@@ -71,21 +76,24 @@ internal struct FailureTrack<TKey> where TKey : notnull
         LastNs = Math.Max(LastNs, ns);
     }
 
-    /// <summary>Failures within the window ending at <paramref name="ns"/>, counted up to the times capacity.</summary>
+    /// <summary>
+    /// Failures within a window of <paramref name="ns"/>, counted up to the times capacity. Either
+    /// side: events of overlapping connections arrive slightly out of time order.
+    /// </summary>
     public int FailuresWithin(long ns, long windowNs)
     {
         int n = 0;
         for (int k = 0; k < _count; k++)
-            if (ns - TimeAt(k) <= windowNs) n++;
+            if (Math.Abs(ns - TimeAt(k)) <= windowNs) n++;
         return n;
     }
 
-    /// <summary>Distinct usernames failing within the window ending at <paramref name="ns"/>, up to the users capacity.</summary>
+    /// <summary>Distinct usernames failing within a window of <paramref name="ns"/> (either side), up to the users capacity.</summary>
     public int UsernamesWithin(long ns, long windowNs)
     {
         int n = 0;
         for (int k = 0; k < _userCount; k++)
-            if (ns - UserAt(k).Ns <= windowNs) n++;
+            if (Math.Abs(ns - UserAt(k).Ns) <= windowNs) n++;
         return n;
     }
 

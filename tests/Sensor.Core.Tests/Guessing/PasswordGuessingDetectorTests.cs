@@ -59,6 +59,24 @@ public sealed class PasswordGuessingDetectorTests
         Assert.Empty(sink.Events.OfType<PasswordGuessing>());
     }
 
+    /// <summary>
+    /// `sensor read` of captures recorded at different times, the later one first: packet time goes
+    /// back by more than a window between them, and failures from the two must not add up.
+    /// </summary>
+    [Fact]
+    public void FailuresFromCapturesHalfAnHourApartReadLaterFirstAreNotAnAlert()
+    {
+        var (d, sink) = Make();
+        long later = 30 * 60 * Second;
+        for (int i = 0; i < 6; i++) d.Emit(Failure("10.1.1.1", "alice", later + i * Second));
+        for (int i = 0; i < 6; i++) d.Emit(Failure("10.1.1.1", "alice", i * Second));
+        Assert.Empty(sink.Events.OfType<PasswordGuessing>());
+
+        // Within one capture, ten failures still make an episode after the jump back.
+        for (int i = 6; i < 10; i++) d.Emit(Failure("10.1.1.1", "alice", i * Second));
+        Assert.Single(sink.Events.OfType<PasswordGuessing>());
+    }
+
     [Fact]
     public void SuccessesDoNotCount()
     {
