@@ -190,6 +190,14 @@ def refused_before_tls():
     c.cmd("QUIT", 221)
     c.close()
 
+def on_main(fn):
+    """record-smtp.py's socket client fn, talking to Exim's port instead of Postfix's."""
+    def run():
+        saved, rs.MAIN = rs.MAIN, MAIN
+        try: fn()
+        finally: rs.MAIN = saved
+    return run
+
 def smtplib_login(user, password):
     s = smtplib.SMTP(HOST, MAIN, timeout=20)
     s.ehlo("client.sensor.test")
@@ -217,6 +225,8 @@ SCENARIOS = [
     ("exim-smtplib-login", MAIN, lambda: smtplib_login("bob", "builder"), None,
      # smtplib.login tries CRAM-MD5 first when offered (Python 3.11: preferred_auths)
      [auth(MAIN, "AUTH=CRAM-MD5", "bob", "hashed", "success")]),
+    ("exim-socket-traps", MAIN, on_main(rs.traps), None, [auth(MAIN, "AUTH=PLAIN", "alice", "cleartext", "success", "wonderland")]),
+    ("exim-socket-pipelined", MAIN, on_main(rs.pipelined), None, [auth(MAIN, "AUTH=PLAIN", "bob", "cleartext", "success", "builder")]),
     ("exim-socket-cancel", MAIN, cancel, None, [auth(MAIN, "AUTH=LOGIN", "alice", "none", "failure")]),
     ("exim-tls-auth-only-login-refused", TLS_ONLY, refused_before_tls, None,
      [auth(TLS_ONLY, "AUTH=LOGIN", "alice", "none", "failure")]),
