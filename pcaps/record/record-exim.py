@@ -24,7 +24,7 @@ record-smtp.py (an lsearch file). Nothing is relayed or delivered: the DATA ACL 
 message, the only router is a :blackhole: redirect, no queue runner is started, no host lookups.
 
 Each scenario runs one real client (swaks, curl, Python smtplib; a small socket client for the
-cancel) while its own tcpdump records 'tcp port N' on lo. NAME.expected.jsonl is written from the
+cancel, the AUTH refused before TLS, and record-smtp.py's traps and pipelining) while its own tcpdump records 'tcp port N' on lo. NAME.expected.jsonl is written from the
 scenario's definition, never from the sensor (the helpers are record-smtp.py's).
 """
 import importlib.util, os, shutil, signal, smtplib, subprocess, sys, time, json, glob
