@@ -41,11 +41,13 @@ FUZZ_SECONDS ?= 60
 fuzz: deps-fuzz
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
-# Re-record the Dovecot captures and regenerate the crafted ones (not needed to run the tests).
+# Re-record the Dovecot, Postfix and Exim captures and regenerate the crafted ones (not needed to run
+# the tests; record-exim.py fetches and unpacks Exim itself, it is not installed).
 captures:
 	pcaps/record/record-dovecot.sh
 	python3 pcaps/crafted/make-crafted.py
 	python3 pcaps/record/record-smtp.py
+	python3 pcaps/record/record-exim.py
 
 clean:
 	dotnet clean Sensor.sln -nologo -v quiet

@@ -9,9 +9,9 @@ SENSOR=${SENSOR:-src/Sensor/bin/Release/net10.0/sensor}
 files=("$@")
 [ ${#files[@]} -gt 0 ] || mapfile -t files < <(find pcaps -name '*.pcap' -o -name '*.pcapng' | sort)
 
-# The SMTP captures (pcaps/smtp) use ports 2525-2527 and 2587; the sensor finds them by content, the
-# others are told: dsniff by a services file, tshark by decode-as.
-SMTP_PORTS=(2525 2526 2527 2587)
+# The SMTP captures (pcaps/smtp) use ports 2525-2527 and 2587 (Postfix) and 2625-2626 (Exim); the
+# sensor finds them by content, the others are told: dsniff by a services file, tshark by decode-as.
+SMTP_PORTS=(2525 2526 2527 2587 2625 2626)
 services=$(mktemp); trap 'rm -f "$services"' EXIT
 cat /usr/share/dsniff/dsniff.services > "$services" 2>/dev/null
 for p in "${SMTP_PORTS[@]}"; do printf 'smtp\t\t%s/tcp\n' "$p" >> "$services"; done
