@@ -121,7 +121,7 @@ public sealed class EventOutputFaultTests
         int LinesIn() => File.Exists(events) ? File.ReadAllLines(events).Length : 0;
         bool WaitFor(Func<bool> condition)
         {
-            var until = DateTime.UtcNow.AddSeconds(10);
+            var until = DateTime.UtcNow.AddSeconds(30); // generous: the machine may be busy
             while (DateTime.UtcNow < until) { if (condition()) return true; Thread.Sleep(20); }
             return false;
         }
