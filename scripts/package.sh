@@ -27,23 +27,31 @@ rid=linux-x64
 artifacts=$(mkdir -p "${ARTIFACTS:-$root/artifacts}" && cd "${ARTIFACTS:-$root/artifacts}" && pwd)
 publish_dir=$artifacts/publish/$rid
 
-# Debian version from `git describe` (what `sensor --version` prints), made valid for dpkg: it must
-# start with a digit and may hold no '-' without a revision. v0.5.0 -> 0.5.0;
-# v0.5.0-34-gd5b6981 -> 0.5.0+34.gd5b6981 (sorts after 0.5.0, before 0.5.1); "-dirty" -> ".dirty";
-# no tag reachable -> 0.0.0+g<hash>; no git at all -> the project's <Version>.
+# Debian version from what `sensor --version` prints (git describe at build, without the v), made
+# valid for dpkg: it must start with a digit and may hold no '-' without a revision. 0.5.0 -> 0.5.0;
+# 0.5.0-34-gd5b6981 -> 0.5.0+34.gd5b6981 (sorts after 0.5.0, before 0.5.1); "-dirty" -> ".dirty";
+# a bare commit hash (no tag reachable) -> 0.0.0+g<hash>. Taken from the built binary, so the package
+# and the program inside it never disagree.
+debian_version_of() {
+    local d=$1
+    if [[ $d =~ ^[0-9a-f]{7,40}(-dirty)?$ ]]; then
+        echo "0.0.0+g${d//-/.}"
+    elif [[ $d =~ ^([0-9][0-9A-Za-z.]*)(-([0-9]+)-(g[0-9a-f]+))?(-dirty)?$ ]]; then
+        local v=${BASH_REMATCH[1]} commits=${BASH_REMATCH[3]} hash=${BASH_REMATCH[4]} dirty=${BASH_REMATCH[5]}
+        if [ -n "$commits" ]; then v+="+$commits.$hash"; fi
+        if [ -n "$dirty" ]; then
+            if [ -n "$commits" ]; then v+=".dirty"; else v+="+dirty"; fi
+        fi
+        echo "$v"
+    else
+        echo "package: cannot make a Debian version of '$d'" >&2; return 1
+    fi
+}
+
 debian_version() {
     local d
     if d=$(git describe --tags --always --dirty --match 'v[0-9]*' 2>/dev/null) && [ -n "$d" ]; then
-        if [[ $d =~ ^v([0-9][0-9A-Za-z.]*)(-([0-9]+)-(g[0-9a-f]+))?(-dirty)?$ ]]; then
-            local v=${BASH_REMATCH[1]} commits=${BASH_REMATCH[3]} hash=${BASH_REMATCH[4]} dirty=${BASH_REMATCH[5]}
-            if [ -n "$commits" ]; then v+="+$commits.$hash"; fi
-            if [ -n "$dirty" ]; then
-                if [ -n "$commits" ]; then v+=".dirty"; else v+="+dirty"; fi
-            fi
-            echo "$v"
-        else
-            echo "0.0.0+g${d//-/.}"
-        fi
+        debian_version_of "${d#v}"
     else
         sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' src/Sensor/Sensor.csproj
     fi
@@ -66,8 +74,8 @@ unit_for() { # bindir sysconfdir docdir
 }
 
 build_deb() {
-    local version; version=$(debian_version)
     publish
+    local version; version=$(debian_version_of "$("$publish_dir/sensor" --version)")
     local stage=$artifacts/deb-root out=$artifacts/mail-sensor_${version}_amd64.deb
     rm -rf "$stage"
     # Explicit modes: the result must not depend on the umask of whoever builds it.
