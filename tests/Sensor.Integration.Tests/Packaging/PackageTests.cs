@@ -6,8 +6,10 @@ namespace Sensor.Integration.Tests.Packaging;
 /// <summary>
 /// The .deb that `make package` builds, unpacked as dpkg would (its maintainer scripts are never run
 /// here: they would add a user to this machine), and `make install`. One package build, a minute or
-/// two, serves every test of the class.
+/// two, serves every test of the class. Run alone: a publish keeps both cores of the test machine
+/// busy, which would starve the live-capture and timing tests running beside it.
 /// </summary>
+[Collection(nameof(PackageBuild))]
 public sealed class PackageTests(PackageTests.BuiltPackage package) : IClassFixture<PackageTests.BuiltPackage>
 {
     private const string Capture = "pcaps/dovecot/imap-login-atom.pcap";
@@ -81,6 +83,10 @@ public sealed class PackageTests(PackageTests.BuiltPackage package) : IClassFixt
     [Fact]
     public void UnpackedSensorRunsWithNoDotnetVisible()
     {
+        // The namespace really hides .NET: the framework-dependent build cannot start in it.
+        var frameworkDependent = RunWithoutDotnet(RepoPaths.SensorExecutable, "--version");
+        Assert.NotEqual(0, frameworkDependent.Code);
+
         var sensor = Path.Combine(package.Root, "usr/bin/sensor");
         var version = RunWithoutDotnet(sensor, "--version");
         Assert.True(version.Code == 0, version.Err);
@@ -208,3 +214,6 @@ public sealed class PackageTests(PackageTests.BuiltPackage package) : IClassFixt
         }
     }
 }
+
+[CollectionDefinition(nameof(PackageBuild), DisableParallelization = true)]
+public sealed class PackageBuild;
