@@ -8,11 +8,13 @@
 # ARTIFACTS (default artifacts/) is where the publish output, the staging root and the .deb go.
 #
 # The binary is `dotnet publish -r linux-x64 --self-contained -p:PublishSingleFile=true`: one file,
-# no .NET needed on the host (82 MB). Start-up measured 2026-12-01 on the 2-core VM, median of 10:
-# single-file `sensor --version` 0.10 s, `sensor read` of a small capture 0.18 s; framework-dependent
-# build 0.08 s and 0.14 s. Native AOT would start faster but is blocked: InfluxDB.Client's
-# dependencies (RestSharp, Newtonsoft.Json, System.Configuration.ConfigurationManager) fail its
-# trim/AOT analysis. Self-contained ReadyToRun was 99 MB with no start-up gain.
+# no .NET needed on the host (82 MB). Start-up, measured 2026-12-01 on the shared 2-core VM under
+# load (load average 11), 15 interleaved runs, best/median: `sensor --version` single-file 0.14/0.16 s,
+# framework-dependent 0.14/0.17 s; `sensor read --json` of a 3 KB capture single-file 0.45/0.51 s,
+# framework-dependent 0.37/0.43 s (unloaded earlier: 0.17-0.25 s against 0.13 s). Native AOT would
+# start faster but is blocked: InfluxDB.Client's dependencies (RestSharp, Newtonsoft.Json,
+# System.Configuration.ConfigurationManager) fail its trim/AOT analysis. Self-contained ReadyToRun
+# was 99 MB with no start-up gain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
