@@ -115,6 +115,8 @@ install_files() {
     install -d -m 0755 "$destdir$bindir" "$destdir$unitdir" "$destdir$sysconfdir/mail-sensor" "$destdir$docdir"
     install -m 0755 "$publish_dir/sensor" "$destdir$bindir/sensor"
     unit_for "$bindir" "$sysconfdir" "$docdir" > "$destdir$unitdir/mail-sensor.service"
+    grep -q "^ExecStart=$bindir/sensor run --config $sysconfdir/mail-sensor/sensor.json\$" "$destdir$unitdir/mail-sensor.service" ||
+        { echo "install: the unit's ExecStart was not rewritten for $prefix (config/systemd changed?)" >&2; exit 1; }
     chmod 0644 "$destdir$unitdir/mail-sensor.service"
     if [ -e "$destdir$sysconfdir/mail-sensor/sensor.json" ]; then
         echo "kept $destdir$sysconfdir/mail-sensor/sensor.json (exists)"
