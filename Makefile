@@ -5,7 +5,7 @@ SENSOR := src/Sensor/bin/$(CONFIG)/net10.0/sensor
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: all build demo test fuzz deps-demo deps-test deps-fuzz clean captures
+.PHONY: all build demo test fuzz deps-demo deps-test deps-fuzz clean captures package install
 
 all: build
 
@@ -40,6 +40,17 @@ test: deps-test build
 FUZZ_SECONDS ?= 60
 fuzz: deps-fuzz
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+# artifacts/mail-sensor_<version>_amd64.deb: a self-contained `sensor` (no .NET needed on the host) in
+# /usr/bin, the systemd unit, /etc/mail-sensor/sensor.json as a conffile. See "Install" in README.md.
+package:
+	@scripts/package.sh deb
+
+# The same self-contained binary, unit and example config for systems without dpkg:
+# `make install PREFIX=/opt/mail-sensor DESTDIR=/tmp/stage` (the unit's paths follow PREFIX).
+PREFIX ?= /usr/local
+install:
+	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" $(if $(SYSCONFDIR),SYSCONFDIR="$(SYSCONFDIR)") scripts/package.sh install
 
 # Re-record the Dovecot, Postfix and Exim captures and regenerate the crafted ones (not needed to run
 # the tests; record-exim.py fetches and unpacks Exim itself, it is not installed).
