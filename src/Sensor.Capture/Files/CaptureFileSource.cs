@@ -35,6 +35,15 @@ public static class CaptureFileSource
         {
             return new CaptureFileResult(path, false, 0, e.Message, -1);
         }
+        return ReadRecords(path, reader, onFrame, linkSupported);
+    }
+
+    /// <summary>
+    /// Hands on every record of an opened classic pcap (a file, or a stream such as stdin or a
+    /// decompressed .gz), then disposes of the reader.
+    /// </summary>
+    internal static CaptureFileResult ReadRecords(string path, PcapFileReader reader, FrameHandler onFrame, Func<LinkLayers, bool> linkSupported)
+    {
         using (reader)
         {
             var link = reader.LinkType;
@@ -50,9 +59,10 @@ public static class CaptureFileSource
                 {
                     status = reader.Next(out frame, out wireLength, out ts);
                 }
-                catch (IOException e)
+                catch (Exception e) when (e is IOException or InvalidDataException)
                 {
-                    // A read error of the file itself; the output's own errors pass through to the caller.
+                    // The input itself failed (a read error, damaged gzip data); the output's own
+                    // errors pass through to the caller. What came before stands.
                     return new CaptureFileResult(path, true, reader.Packets, e.Message, (int)link);
                 }
                 if (status != PcapReadStatus.Packet)

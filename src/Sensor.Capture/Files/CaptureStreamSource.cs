@@ -87,31 +87,7 @@ public static class CaptureStreamSource
         {
             return new CaptureFileResult(path, false, 0, e.Message, -1);
         }
-        using (reader)
-        {
-            var link = reader.LinkType;
-            if (!linkSupported(link))
-                return new CaptureFileResult(path, false, 0, $"unsupported link type {(int)link} ({link})", (int)link);
-            while (true)
-            {
-                PcapReadStatus status;
-                ReadOnlySpan<byte> frame;
-                int wireLength;
-                long ts;
-                try
-                {
-                    status = reader.Next(out frame, out wireLength, out ts);
-                }
-                catch (Exception e) when (e is IOException or InvalidDataException)
-                {
-                    // The input itself failed (a damaged gzip member, a read error on stdin): what came before stands.
-                    return new CaptureFileResult(path, true, reader.Packets, e.Message, (int)link);
-                }
-                if (status != PcapReadStatus.Packet)
-                    return new CaptureFileResult(path, true, reader.Packets, reader.Error, (int)link);
-                onFrame(link, frame, wireLength, ts);
-            }
-        }
+        return CaptureFileSource.ReadRecords(path, reader, onFrame, linkSupported);
     }
 
     /// <summary>pcapng (or anything else libpcap may know) through a named pipe libpcap opens as a file.</summary>
