@@ -12,15 +12,26 @@ namespace Sensor.Integration.Tests.Grafana;
 /// folder that holds all its data, HTTP on a free loopback port, the RPC service on another loopback
 /// port, usage reporting off (upstream's key is reporting-disabled, Debian's build reads
 /// reporting-enabled; each ignores the other's), no other listener. Stopped by PID (SIGTERM, then kill) on Dispose.
+/// With authentication ([http] auth-enabled), one admin user <see cref="User"/>:<see cref="Password"/>
+/// is made through /query as 1.x allows while no user exists, and this helper's own requests use it.
 /// </summary>
 public sealed class InfluxDbServer : IDisposable
 {
+    public const string User = "sensor-admin";
+    public const string Password = "Adm1n-pw-7q";
+
     private readonly string _dir = Directory.CreateTempSubdirectory("sensor-influxdb-").FullName;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    public InfluxDbServer()
+    /// <summary>Without authentication (xunit's class fixtures need this one public constructor).</summary>
+    public InfluxDbServer() : this(authenticated: false) { }
+
+    /// <summary>With [http] auth-enabled and the admin user <see cref="User"/>.</summary>
+    public static InfluxDbServer WithAuthentication() => new(authenticated: true);
+
+    private InfluxDbServer(bool authenticated)
     {
         var influxd = new[] { "/usr/bin/influxd", "/usr/sbin/influxd", "/usr/local/bin/influxd" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("influxd is not installed: run scripts/install-deps.sh test (apt-get install -y influxdb)");
@@ -48,7 +59,7 @@ public sealed class InfluxDbServer : IDisposable
             [http]
               enabled = true
               bind-address = "127.0.0.1:{httpPort}"
-              auth-enabled = false
+              auth-enabled = {(authenticated ? "true" : "false")}
               log-enabled = false
 
             [logging]
@@ -81,9 +92,24 @@ public sealed class InfluxDbServer : IDisposable
             }
             Thread.Sleep(50);
         }
+        if (authenticated)
+        {
+            Execute($"CREATE USER \"{User}\" WITH PASSWORD '{Password}' WITH ALL PRIVILEGES");
+            _http.DefaultRequestHeaders.Authorization =
+                new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{Password}")));
+        }
     }
 
     public string Url { get; }
+
+    /// <summary>The sum of field "count" of a measurement, 0 when there is none (or no database).</summary>
+    public long SumOfCount(string database, string measurement)
+    {
+        using var doc = Query(database, $"SELECT sum(\"count\") FROM \"{measurement}\"");
+        var result = doc.RootElement.GetProperty("results")[0];
+        if (!result.TryGetProperty("series", out var series)) return 0;
+        return series[0].GetProperty("values")[0][1].GetInt64();
+    }
 
     public string Output { get { lock (_log) return _log.ToString(); } }
 

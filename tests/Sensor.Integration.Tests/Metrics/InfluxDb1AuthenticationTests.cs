@@ -1,3 +1,4 @@
+using Sensor.Integration.Tests.Grafana;
 using System.Text.Json.Nodes;
 using Sensor.Outputs.Metrics;
 using static Sensor.Integration.Tests.Metrics.TestWriter;
@@ -21,9 +22,9 @@ public sealed class InfluxDb1AuthenticationTests : IDisposable
     [Fact]
     public void WrongCredentialsAreSpooledNotSetAsideAndTheRightOnesDeliverEveryPoint()
     {
-        using var influx = new AuthenticatingInfluxDbServer();
+        using var influx = InfluxDbServer.WithAuthentication();
         const string wrong = "Wr0ng-pw-5x";
-        var first = SensorProcess.Run("read", "--json", "--influx-url", influx.Url, "--influx-token", $"{AuthenticatingInfluxDbServer.User}:{wrong}",
+        var first = SensorProcess.Run("read", "--json", "--influx-url", influx.Url, "--influx-token", $"{InfluxDbServer.User}:{wrong}",
             "--spool-dir", _spool, Path.Combine(RepoPaths.Pcaps, "crafted", "many-flows-interleaved.pcap"));
         Assert.Equal(6, first.ExitCode); // findings written, metrics not delivered
         var fault = Assert.Single(first.StdErr.Split('\n'), l => l.Contains("InfluxDB at"));
@@ -37,19 +38,19 @@ public sealed class InfluxDb1AuthenticationTests : IDisposable
         Assert.Empty(Directory.GetFiles(_spool, "rejected.lp", SearchOption.AllDirectories));
 
         var second = SensorProcess.Run("read", "--json", "--influx-url", influx.Url,
-            "--influx-token", $"{AuthenticatingInfluxDbServer.User}:{AuthenticatingInfluxDbServer.Password}",
+            "--influx-token", $"{InfluxDbServer.User}:{InfluxDbServer.Password}",
             "--spool-dir", _spool, Path.Combine(RepoPaths.Pcaps, "third-party", "pop3.pcap"));
         Assert.Equal(0, second.ExitCode);
         Assert.Equal(Auth(first) + Auth(second), influx.SumOfCount("mail_sensor", "mail_auth"));
-        Assert.DoesNotContain(AuthenticatingInfluxDbServer.Password, second.StdErr);
+        Assert.DoesNotContain(InfluxDbServer.Password, second.StdErr);
         Assert.Empty(SpooledLines(_spool));
     }
 
     [Fact]
     public async Task CredentialsInTheAddressAreUsedForInfluxDb1AndNeverPrinted()
     {
-        using var influx = new AuthenticatingInfluxDbServer();
-        var url = influx.Url.Replace("http://", $"http://{AuthenticatingInfluxDbServer.User}:{AuthenticatingInfluxDbServer.Password}@");
+        using var influx = InfluxDbServer.WithAuthentication();
+        var url = influx.Url.Replace("http://", $"http://{InfluxDbServer.User}:{InfluxDbServer.Password}@");
         var writer = new InfluxMetricsWriter(Settings(url, _spool));
         foreach (var p in Points(5)) writer.Enqueue(p);
         await Until(() => writer.Counters.PointsWritten == 5, TimeSpan.FromSeconds(10), () => Describe(writer.Counters));
@@ -57,9 +58,9 @@ public sealed class InfluxDb1AuthenticationTests : IDisposable
 
         Assert.Equal(5, influx.SumOfCount("mail_sensor", "mail_auth"));
         Assert.Equal(influx.Url, writer.TargetUrl);
-        Assert.Empty(LogCapture.Containing(AuthenticatingInfluxDbServer.Password));
-        Assert.DoesNotContain(AuthenticatingInfluxDbServer.Password, File.ReadAllText(Path.Combine(writer.SpoolDirectory!, "target.txt")));
-        Assert.DoesNotContain(AuthenticatingInfluxDbServer.Password, writer.SpoolDirectory);
+        Assert.Empty(LogCapture.Containing(InfluxDbServer.Password));
+        Assert.DoesNotContain(InfluxDbServer.Password, File.ReadAllText(Path.Combine(writer.SpoolDirectory!, "target.txt")));
+        Assert.DoesNotContain(InfluxDbServer.Password, writer.SpoolDirectory);
         AssertAccounted(writer.Counters);
     }
 }
