@@ -27,14 +27,6 @@ public static class ReadCommand
         var json = new Option<bool>("--json") { Description = "One JSON object per event on stdout, nothing else; the summary goes to stderr." };
         var reveal = new Option<bool>("--reveal-secrets") { Description = "Put real passwords, tokens and digests into events (forensics only)." };
         var noSummary = new Option<bool>("--no-summary") { Description = "Do not print the end-of-run summary." };
-        var influxUrl = new Option<string?>("--influx-url") { Description = "Write metrics to this InfluxDB (1.x or 2.x, told apart by its /ping) or VictoriaMetrics, e.g. http://localhost:8086. Env: SENSOR_Influx__Url." }.HttpUrl();
-        var influxToken = new Option<string?>("--influx-token") { Description = "InfluxDB API token. Env: SENSOR_Influx__Token (preferred: not visible in ps)." };
-        var influxOrg = new Option<string?>("--influx-org") { Description = "InfluxDB organization (default mail-sensor)." };
-        var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket (default mail_sensor)." };
-        var influxApi = new Option<string?>("--influx-api") { Description = "auto (default: ask the server's /ping), v1 (InfluxDB 1.x /write, database created when missing) or v2 (/api/v2/write)." };
-        influxApi.OneOf("auto", "v1", "v2");
-        var sensorName = new Option<string?>("--sensor-name") { Description = "This sensor's name: the `host` field of events, the `sensor` tag of metrics (default: the host name). Env: SENSOR_Name." };
-        var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
         var threads = new Option<int?>("--threads", "-j")
         {
             Description = $"Worker threads per classic pcap file (default: the cores, at most 8; here {ParallelFileAnalysis.DefaultWorkers}). " +
@@ -59,19 +51,15 @@ public static class ReadCommand
         var events = new Option<string?>("--events", "-e") { Description = "Write the events as JSON lines to this file (created 0640) instead of stdout." };
         var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
         {
-            json, reveal, noSummary, threads, maxFlows, config, events, filter, influxUrl, influxToken, influxOrg, influxBucket, influxApi, sensorName, spoolDir, paths,
+            json, reveal, noSummary, threads, maxFlows, config, events, filter, paths,
         };
+        var shared = new SharedOptions();
+        shared.AddTo(command);
         command.SetAction(parse =>
         {
             var o = new Dictionary<string, string?>();
-            void Set(string key, object? value) { if (value is not null) o[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture); }
-            Set("Influx:Url", parse.GetValue(influxUrl));
-            Set("Influx:Token", parse.GetValue(influxToken));
-            Set("Influx:Org", parse.GetValue(influxOrg));
-            Set("Influx:Bucket", parse.GetValue(influxBucket));
-            Set("Influx:Api", parse.GetValue(influxApi));
-            Set("Influx:SpoolDirectory", parse.GetValue(spoolDir));
-            Set("Name", parse.GetValue(sensorName));
+            void Set(string key, object? value) => SharedOptions.Set(o, key, value);
+            shared.ApplyTo(parse, o);
             Set("Reassembly:MaxFlows", parse.GetValue(maxFlows));
             if (parse.GetValue(reveal)) o["Analysis:RevealSecrets"] = "true";
             SensorSettings settings;

@@ -34,14 +34,6 @@ public static class RunCommand
         var snaplen = new Option<int?>("--snaplen") { Description = "Bytes captured per packet (default 65535)." }.InRange(64, 262144);
         var buffer = new Option<int?>("--buffer-size") { Description = "Kernel capture buffer in MiB (default 64)." }.InRange(1, 4096);
         var promisc = new Option<bool?>("--promiscuous") { Description = "Promiscuous mode, true or false (default true)." };
-        var influxUrl = new Option<string?>("--influx-url") { Description = "Write metrics to this InfluxDB (1.x or 2.x, told apart by its /ping) or VictoriaMetrics." }.HttpUrl();
-        var influxToken = new Option<string?>("--influx-token") { Description = "InfluxDB token (prefer SENSOR_Influx__Token)." };
-        var influxOrg = new Option<string?>("--influx-org") { Description = "InfluxDB organization." };
-        var influxBucket = new Option<string?>("--influx-bucket") { Description = "InfluxDB bucket." };
-        var influxApi = new Option<string?>("--influx-api") { Description = "auto (default: ask the server's /ping), v1 (InfluxDB 1.x /write, database created when missing) or v2 (/api/v2/write)." };
-        influxApi.OneOf("auto", "v1", "v2");
-        var spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable." };
-        var sensorName = new Option<string?>("--sensor-name") { Description = "This sensor's name: the `host` field of events, the `sensor` tag of metrics (default: the host name). Env: SENSOR_Name." };
         var workers = new Option<int?>("--workers") { Description = "Analysis threads sharing the connections (default: every core, at most 8; 1: analyse on the capture thread)." };
         workers.InRange(0, 64, " (0: every core, at most 8)");
         var level = new Option<string?>("--log-level") { Description = "Verbose, Debug, Information, Warning or Error." };
@@ -49,12 +41,14 @@ public static class RunCommand
         var command = new Command("run", "Capture live on an interface and report mail logins as they happen.")
         {
             config, iface, events, filter, ports, snaplen, buffer, promisc, workers, level, reveal,
-            influxUrl, influxToken, influxOrg, influxBucket, influxApi, spoolDir, sensorName,
         };
+        var shared = new SharedOptions();
+        shared.AddTo(command);
         command.SetAction(parse =>
         {
             var o = new Dictionary<string, string?>();
-            void Set(string key, object? value) { if (value is not null) o[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture); }
+            void Set(string key, object? value) => SharedOptions.Set(o, key, value);
+            shared.ApplyTo(parse, o);
             Set("Capture:Interface", parse.GetValue(iface));
             Set("Events:Path", parse.GetValue(events));
             Set("Capture:Filter", parse.GetValue(filter));
@@ -64,13 +58,6 @@ public static class RunCommand
             Set("Capture:Promiscuous", parse.GetValue(promisc));
             Set("Capture:Workers", parse.GetValue(workers));
             Set("LogLevel", parse.GetValue(level));
-            Set("Influx:Url", parse.GetValue(influxUrl));
-            Set("Influx:Token", parse.GetValue(influxToken));
-            Set("Influx:Org", parse.GetValue(influxOrg));
-            Set("Influx:Bucket", parse.GetValue(influxBucket));
-            Set("Influx:Api", parse.GetValue(influxApi));
-            Set("Influx:SpoolDirectory", parse.GetValue(spoolDir));
-            Set("Name", parse.GetValue(sensorName));
             if (parse.GetValue(reveal)) o["Analysis:RevealSecrets"] = "true";
             SensorSettings settings;
             try
