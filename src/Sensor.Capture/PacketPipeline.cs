@@ -1,8 +1,10 @@
 using PacketDotNet;
 using Sensor.Capture.Decoding;
+using Sensor.Capture.Defragmentation;
 using Sensor.Capture.Parallel;
 using Sensor.Core.Detection;
 using Sensor.Core.Events;
+using Sensor.Core.Flows;
 using Sensor.Core.Health;
 using Sensor.Core.Mail;
 using Sensor.Core.Reassembly;
@@ -16,6 +18,8 @@ namespace Sensor.Capture;
 public sealed class PacketPipeline : IFrameAnalysis
 {
     private readonly TcpReassembler _reassembler;
+    private readonly DecoderSettings _decoder;
+    private readonly IpDefragmenter _defragmenter;
     private readonly FlowShard _shard;
     private readonly ServerPostureTracker? _postures;
 
@@ -34,6 +38,10 @@ public sealed class PacketPipeline : IFrameAnalysis
         Context = new AnalysisContext(options, (IEventSink?)postures ?? rawSink!, Counters);
         _reassembler = new TcpReassembler(new MailConsumerFactory(Context), limits, Counters,
             options.ServerPorts, Position);
+        _decoder = new DecoderSettings(options);
+        // Every worker reassembles every fragment (a later fragment carries no ports to tell its
+        // connection by); only the first counts them, so the totals are those of a single pipeline.
+        _defragmenter = new IpDefragmenter(new FragmentLimits(), shard.OwnsNonTcp ? Counters : new SensorCounters());
     }
 
     /// <summary>
@@ -58,7 +66,8 @@ public sealed class PacketPipeline : IFrameAnalysis
     public void OnFrame(LinkLayers link, ReadOnlySpan<byte> frame, int wireLength, long timestampNs)
     {
         Position.Packet++;
-        var result = FrameDecoder.Decode(link, frame, timestampNs, out var segment, out bool truncated);
+        var result = FrameDecoder.Decode(_decoder, link, frame, timestampNs, out var tunnel, out var segment,
+            out var fragment, out bool truncated);
         if (result == DecodeResult.Tcp)
         {
             if (!_shard.Owns(segment))
@@ -69,32 +78,99 @@ public sealed class PacketPipeline : IFrameAnalysis
                 return;
             }
         }
-        else if (!_shard.OwnsNonTcp)
+        else if (result != DecodeResult.Fragment && !_shard.OwnsNonTcp)
         {
             return;
         }
 
-        Counters.PacketsRead++;
-        Counters.BytesRead += wireLength;
+        if (_shard.OwnsNonTcp || result == DecodeResult.Tcp)
+        {
+            Counters.PacketsRead++;
+            Counters.BytesRead += wireLength;
+            if (tunnel.Kinds != 0) CountLayers(tunnel.Kinds);
+        }
         switch (result)
         {
             case DecodeResult.Tcp:
                 if (truncated) Counters.PacketsTruncatedBySnaplen++;
                 _reassembler.OnSegment(segment);
                 break;
+            case DecodeResult.Fragment: OnFragment(fragment, timestampNs); break;
             case DecodeResult.NotIp: Counters.PacketsNotIp++; break;
             case DecodeResult.NotTcp: Counters.PacketsNotTcp++; break;
-            case DecodeResult.Fragment: Counters.IpFragmentsSkipped++; break;
+            case DecodeResult.UnknownEncapsulation: Counters.PacketsEncapsulationUnknown++; break;
+            case DecodeResult.TooDeep: Counters.PacketsTooDeep++; break;
             default: Counters.PacketsMalformed++; break;
         }
     }
 
-    public void AdvanceTime(long timestampNs) => _reassembler.AdvanceTime(timestampNs);
+    /// <summary>
+    /// A fragment: into the defragmenter, and a datagram it completes decoded on from where the
+    /// fragment's IP header left off. That may be a fragment again (a fragmented packet inside a
+    /// tunnel whose outer packets were fragmented too): the loop is bounded by the tunnel depth.
+    /// </summary>
+    private void OnFragment(scoped IpFragment fragment, long timestampNs)
+    {
+        IpDefragmenter.Datagram? held = null; // the outer datagram an inner fragment points into
+        try
+        {
+            for (int depth = 0; depth <= DecoderSettings.MaxTunnelDepth; depth++)
+            {
+                bool complete = _defragmenter.Add(fragment, timestampNs, out var datagram);
+                if (held is not null) _defragmenter.Release(held); // Add has copied the inner fragment
+                held = null;
+                if (!complete) return;
+                held = datagram.Owner;
+                var known = datagram.Context.Kinds;
+                var result = FrameDecoder.DecodeReassembled(_decoder, datagram, timestampNs, out var tunnel, out var segment,
+                    out fragment, out _);
+                bool counts = _shard.OwnsNonTcp;
+                if (counts && (tunnel.Kinds & ~known) != 0) CountLayers((ushort)(tunnel.Kinds & ~known));
+                switch (result)
+                {
+                    case DecodeResult.Tcp:
+                        if (_shard.Owns(segment)) _reassembler.OnSegment(segment);
+                        else _reassembler.AdvanceTime(segment.TimestampNs);
+                        return;
+                    case DecodeResult.Fragment: continue;
+                    case DecodeResult.NotIp: if (counts) Counters.PacketsNotIp++; return;
+                    case DecodeResult.NotTcp: if (counts) Counters.PacketsNotTcp++; return;
+                    case DecodeResult.UnknownEncapsulation: if (counts) Counters.PacketsEncapsulationUnknown++; return;
+                    case DecodeResult.TooDeep: if (counts) Counters.PacketsTooDeep++; return;
+                    default: if (counts) Counters.PacketsMalformed++; return;
+                }
+            }
+            if (_shard.OwnsNonTcp) Counters.PacketsTooDeep++;
+        }
+        finally
+        {
+            if (held is not null) _defragmenter.Release(held);
+        }
+    }
+
+    private void CountLayers(ushort kinds)
+    {
+        if ((kinds & (1 << (int)TunnelKind.Vlan)) != 0) Counters.PacketsInVlan++;
+        if ((kinds & (1 << (int)TunnelKind.Mpls)) != 0) Counters.PacketsInMpls++;
+        if ((kinds & (1 << (int)TunnelKind.Pppoe)) != 0) Counters.PacketsInPppoe++;
+        if ((kinds & (1 << (int)TunnelKind.Gre)) != 0) Counters.PacketsInGre++;
+        if ((kinds & (1 << (int)TunnelKind.Erspan)) != 0) Counters.PacketsInErspan++;
+        if ((kinds & (1 << (int)TunnelKind.Vxlan)) != 0) Counters.PacketsInVxlan++;
+        if ((kinds & (1 << (int)TunnelKind.Geneve)) != 0) Counters.PacketsInGeneve++;
+        if ((kinds & (1 << (int)TunnelKind.IpInIp)) != 0) Counters.PacketsInIpInIp++;
+    }
+
+    public void AdvanceTime(long timestampNs)
+    {
+        _defragmenter.AdvanceTime(timestampNs);
+        _reassembler.AdvanceTime(timestampNs);
+    }
 
     /// <summary>End of input: close every connection so pending logins are reported with outcome unknown.</summary>
     public void Finish()
     {
         Position.Packet++; // past the last packet: end-of-input closes sort after everything else
+        _defragmenter.Finish();
         _reassembler.CloseAll();
     }
 }

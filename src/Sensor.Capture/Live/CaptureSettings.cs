@@ -4,7 +4,7 @@ namespace Sensor.Capture.Live;
 public sealed record CaptureSettings
 {
     public required string Interface { get; init; }
-    /// <summary>A BPF filter; when empty one is built from <see cref="Ports"/> ("tcp" when no ports).</summary>
+    /// <summary>A BPF filter; when empty one is built from <see cref="Ports"/> (none when no ports).</summary>
     public string? Filter { get; init; }
     /// <summary>Mail ports to capture. Empty: every TCP flow is examined, so mail on unusual ports is found.</summary>
     public IReadOnlyList<ushort> Ports { get; init; } = [];
@@ -13,7 +13,20 @@ public sealed record CaptureSettings
     public int BufferSizeMiB { get; init; } = 64;
     public bool Promiscuous { get; init; } = true;
 
-    public string EffectiveFilter => !string.IsNullOrWhiteSpace(Filter) ? Filter!
-        : Ports.Count == 0 ? "tcp"
-        : "tcp and (" + string.Join(" or ", Ports.Select(p => $"port {p}")) + ")";
+    /// <summary>UDP ports of the tunnels the decoder opens (VXLAN, GENEVE): a port filter must let them through.</summary>
+    public IReadOnlyList<ushort> TunnelPorts { get; init; } = [4789, 8472, 6081];
+
+    /// <summary>
+    /// The kernel filter, or null for none. Without <see cref="Ports"/> there is none: the decoder
+    /// opens VXLAN and GENEVE (UDP), GRE, IP in IP, MPLS and PPPoE and reassembles fragments, and a
+    /// plain "tcp" would throw all of those away (and VLAN-tagged frames whose tag the kernel leaves in
+    /// the data); the frames it does not want cost a few header reads each. With ports, mail TCP on
+    /// them plus everything that may carry it: frames that are neither TCP nor UDP (tags, MPLS, PPPoE,
+    /// GRE, IP in IP), the tunnels' UDP ports and IP fragments (a later fragment has no ports to match).
+    /// </summary>
+    public string? EffectiveFilter => !string.IsNullOrWhiteSpace(Filter) ? Filter!
+        : Ports.Count == 0 ? null
+        : "(tcp and (" + string.Join(" or ", Ports.Select(p => $"port {p}")) + ")) or not (tcp or udp)"
+          + (TunnelPorts.Count == 0 ? "" : " or (udp and (" + string.Join(" or ", TunnelPorts.Select(p => $"dst port {p}")) + "))")
+          + " or (ip and ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)";
 }

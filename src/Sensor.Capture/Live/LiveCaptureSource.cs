@@ -66,7 +66,7 @@ public sealed class LiveCaptureSource : IDisposable
         }
         try
         {
-            device.Filter = _settings.EffectiveFilter;
+            if (_settings.EffectiveFilter is { } filter) device.Filter = filter;
         }
         catch (PcapException e)
         {
@@ -96,6 +96,7 @@ public sealed class LiveCaptureSource : IDisposable
     /// </summary>
     private void CheckFilter()
     {
+        if (_settings.EffectiveFilter is null) return;
         bool valid;
         string? error;
         try

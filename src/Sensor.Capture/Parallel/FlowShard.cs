@@ -22,7 +22,7 @@ public readonly record struct FlowShard(int Index, int Count)
     /// </remarks>
     public static int IndexOf(in TcpSegment segment, int count)
     {
-        ulong h = Fold(segment.Source) + Fold(segment.Destination);
+        ulong h = Fold(segment.Source) + Fold(segment.Destination) + segment.Tunnel.Realm;
         h ^= h >> 29;
         h *= 0xBF58476D1CE4E5B9UL;
         h ^= h >> 32;

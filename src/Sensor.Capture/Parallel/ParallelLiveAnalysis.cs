@@ -37,6 +37,7 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
 
     private readonly int _workers;
     private readonly PacketPipeline[] _pipelines;
+    private readonly DecoderSettings _decoder;
     private readonly BlockingCollection<FrameBatch>[] _work;
     private readonly BlockingCollection<FrameBatch>[] _free;
     private readonly FrameBatch?[] _current;
@@ -52,6 +53,7 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 2);
         _workers = workers;
+        _decoder = new DecoderSettings(options);
         var shared = new LockedSink(new ServerPostureTracker(sink));
         var shardLimits = WorkerShare.Of(limits, workers);
         var shardOptions = WorkerShare.Of(options, workers);
@@ -88,9 +90,19 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
     public void OnFrame(LinkLayers link, ReadOnlySpan<byte> frame, int wireLength, long timestampNs)
     {
         ThrowIfWorkerFailed();
-        int owner = FrameDecoder.Decode(link, frame, timestampNs, out var segment, out _) == DecodeResult.Tcp
-            ? FlowShard.IndexOf(segment, _workers)
-            : 0;
+        var result = FrameDecoder.Decode(_decoder, link, frame, timestampNs, out _, out var segment, out _, out _);
+        if (result == DecodeResult.Fragment)
+        {
+            // A later fragment carries no ports, so its connection cannot be told before the datagram
+            // is whole: every worker gets every fragment and keeps what turns out to be its own.
+            for (int i = 0; i < _workers; i++) Enqueue(i, link, frame, wireLength, timestampNs);
+            return;
+        }
+        Enqueue(result == DecodeResult.Tcp ? FlowShard.IndexOf(segment, _workers) : 0, link, frame, wireLength, timestampNs);
+    }
+
+    private void Enqueue(int owner, LinkLayers link, ReadOnlySpan<byte> frame, int wireLength, long timestampNs)
+    {
         var batch = _current[owner] ??= _free[owner].Take();
         if (!batch.TryAdd(link, frame, wireLength, timestampNs))
         {

@@ -12,4 +12,6 @@ public abstract record SensorEvent
     public required IpEndpoint Client { get; init; }
     public required IpEndpoint Server { get; init; }
     public required AppProtocol Protocol { get; init; }
+    /// <summary>How the connection arrived: tags and tunnels, outermost first (empty for plain traffic).</summary>
+    public Encapsulation Tunnel { get; init; }
 }

@@ -8,7 +8,14 @@ public readonly ref struct TcpSegment
 {
     public TcpSegment(IpEndpoint source, IpEndpoint destination, uint sequence, uint acknowledgment,
         TcpFlags flags, ReadOnlySpan<byte> payload, long timestampNs)
+        : this(source, destination, sequence, acknowledgment, flags, payload, timestampNs, default)
     {
+    }
+
+    public TcpSegment(IpEndpoint source, IpEndpoint destination, uint sequence, uint acknowledgment,
+        TcpFlags flags, ReadOnlySpan<byte> payload, long timestampNs, Encapsulation tunnel)
+    {
+        Tunnel = tunnel;
         Source = source;
         Destination = destination;
         Sequence = sequence;
@@ -26,6 +33,9 @@ public readonly ref struct TcpSegment
     public ReadOnlySpan<byte> Payload { get; }
     /// <summary>Packet time, nanoseconds since the Unix epoch. Drives every timeout.</summary>
     public long TimestampNs { get; }
+
+    /// <summary>The tags and tunnels it arrived in (empty for plain traffic); its realm keys the connection.</summary>
+    public Encapsulation Tunnel { get; }
 
     public bool Has(TcpFlags f) => (Flags & f) == f;
 }

@@ -115,6 +115,7 @@ public sealed class PasswordGuessingDetector : IEventSink
             Client = a.Client,
             Server = a.Server,
             Protocol = a.Protocol,
+            Tunnel = a.Tunnel,
             Kind = kind,
             Failures = failures,
             DistinctUsernames = usernames,

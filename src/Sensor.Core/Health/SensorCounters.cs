@@ -13,7 +13,37 @@ public sealed class SensorCounters
     public long PacketsNotTcp;
     public long PacketsMalformed;
     public long PacketsTruncatedBySnaplen;
-    public long IpFragmentsSkipped;
+    /// <summary>Encapsulations the decoder does not know (GRE version 1, VXLAN without its I flag, ...).</summary>
+    public long PacketsEncapsulationUnknown;
+    /// <summary>More tunnel layers (or MPLS labels) than the decoder peels off.</summary>
+    public long PacketsTooDeep;
+
+    // Layers packets arrived in (a packet counts once per kind it carries)
+    public long PacketsInVlan;
+    public long PacketsInMpls;
+    public long PacketsInPppoe;
+    public long PacketsInGre;
+    public long PacketsInErspan;
+    public long PacketsInVxlan;
+    public long PacketsInGeneve;
+    public long PacketsInIpInIp;
+
+    // IP fragment reassembly (RFC 791, RFC 8200 §4.5)
+    public long IpFragments;
+    public long IpDatagramsReassembled;
+    /// <summary>Fragments whose every byte had already arrived (identical or not).</summary>
+    public long IpFragmentsDuplicate;
+    /// <summary>Fragments overlapping what had arrived with different bytes: the first bytes were kept.</summary>
+    public long IpFragmentOverlapConflicts;
+    /// <summary>Fragments that could not be used: cut by the snap length, a non-final piece not a multiple of 8 bytes.</summary>
+    public long IpFragmentsInvalid;
+    /// <summary>Datagrams given up: beyond 65,535 bytes, lengths that disagree, too many fragments.</summary>
+    public long IpFragmentDatagramsDropped;
+    public long IpFragmentDatagramsTimedOut;
+    /// <summary>Datagrams pushed out by the bounds on datagrams or bytes in progress.</summary>
+    public long IpFragmentDatagramsEvicted;
+    /// <summary>Datagrams still incomplete at the end of the input.</summary>
+    public long IpFragmentDatagramsIncomplete;
 
     // Flows
     public long FlowsCreated;

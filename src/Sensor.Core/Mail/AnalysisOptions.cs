@@ -25,6 +25,17 @@ public sealed record AnalysisOptions
     /// and carries nothing readable.</summary>
     public IReadOnlyList<ushort> SmtpPorts { get; init; } = [25, 587];
 
-    /// <summary>Every port above: the reassembler takes their side as the server when no handshake was seen.</summary>
+    /// <summary>UDP ports whose datagrams are VXLAN (RFC 7348 §5: 4789; 8472 is Linux's historical default).</summary>
+    public IReadOnlyList<ushort> VxlanPorts { get; init; } = [4789, 8472];
+    /// <summary>UDP ports whose datagrams are GENEVE (RFC 8926 §3.3: 6081).</summary>
+    public IReadOnlyList<ushort> GenevePorts { get; init; } = [6081];
+    /// <summary>
+    /// VLAN ids are part of a connection's identity (as Suricata's vlan.use-for-tracking): two VLANs
+    /// with the same addresses are two networks. Turn off where one connection's two directions arrive
+    /// on different VLANs (a SPAN of a router-on-a-stick trunk with asymmetric routing).
+    /// </summary>
+    public bool VlanSeparatesConnections { get; init; } = true;
+
+    /// <summary>Every mail port above: the reassembler takes their side as the server when no handshake was seen.</summary>
     public IEnumerable<ushort> ServerPorts => ImapPorts.Concat(Pop3Ports).Concat(SmtpPorts);
 }

@@ -59,6 +59,7 @@ public abstract class MailSession
             Client = Flow.Client,
             Server = Flow.Server,
             Protocol = Protocol,
+            Tunnel = Flow.Tunnel,
             OffersStartTls = offersStartTls,
             LoginDisabled = loginDisabled,
             AuthBeforeStartTls = authBeforeStartTls,
@@ -76,6 +77,7 @@ public abstract class MailSession
             Client = Flow.Client,
             Server = Flow.Server,
             Protocol = Protocol,
+            Tunnel = Flow.Tunnel,
             Mechanism = mechanism,
             Username = username,
             Secret = Reveal ? secret : null,
@@ -119,6 +121,7 @@ public abstract class MailSession
             Client = Flow.Client,
             Server = Flow.Server,
             Protocol = Protocol,
+            Tunnel = Flow.Tunnel,
             Outcome = outcome,
         });
     }

@@ -8,16 +8,17 @@ namespace Sensor.Core.Reassembly;
 /// </summary>
 public sealed class TcpFlow
 {
-    internal TcpFlow(FlowKey key, bool clientIsLow, bool roleFromHandshake, long startNs) =>
-        Reset(key, clientIsLow, roleFromHandshake, startNs);
+    internal TcpFlow(FlowKey key, bool clientIsLow, bool roleFromHandshake, long startNs, in Encapsulation tunnel = default) =>
+        Reset(key, clientIsLow, roleFromHandshake, startNs, tunnel);
 
     /// <summary>
     /// Makes a closed flow object a new connection. The reassembler does this with the flow it evicts
     /// to make room: under a SYN flood a million evictions then create no garbage for the collector.
     /// </summary>
-    internal TcpFlow Reset(FlowKey key, bool clientIsLow, bool roleFromHandshake, long startNs)
+    internal TcpFlow Reset(FlowKey key, bool clientIsLow, bool roleFromHandshake, long startNs, in Encapsulation tunnel = default)
     {
         Key = key;
+        Tunnel = tunnel;
         ClientIsLow = clientIsLow;
         RolesFromHandshake = roleFromHandshake;
         StartNs = startNs;
@@ -34,6 +35,8 @@ public sealed class TcpFlow
     }
 
     public FlowKey Key { get; private set; }
+    /// <summary>How its first packet arrived (tags and tunnels); empty for plain traffic.</summary>
+    public Encapsulation Tunnel { get; private set; }
     public long StartNs { get; private set; }
     public long LastNs { get; internal set; }
     /// <summary>Ordinal of the packet that last touched this connection (<see cref="InputPosition.Packet"/>).</summary>
@@ -78,6 +81,7 @@ public sealed class TcpFlow
             Mix((ulong)(Key.Low.Address >> 64)); Mix((ulong)Key.Low.Address); Mix(Key.Low.Port);
             Mix((ulong)(Key.High.Address >> 64)); Mix((ulong)Key.High.Address); Mix(Key.High.Port);
             Mix((ulong)StartNs);
+            if (Key.Realm != 0) Mix(Key.Realm); // plain traffic keeps the ids it always had
             return h.ToString("x16");
         }
     }

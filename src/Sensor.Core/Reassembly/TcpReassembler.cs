@@ -53,7 +53,7 @@ public sealed class TcpReassembler
         if (seg.TimestampNs > _now) _now = seg.TimestampNs;
         ExpireIdle(_now);
 
-        var key = new FlowKey(seg.Source, seg.Destination);
+        var key = new FlowKey(seg.Source, seg.Destination, seg.Tunnel.Realm);
         if (!_flows.TryGetValue(key, out var flow))
         {
             // Only a SYN or payload opens a flow: stray ACKs, FINs and RSTs of connections we never saw
@@ -173,8 +173,8 @@ public sealed class TcpReassembler
             senderIsClient = seg.Destination.Port <= seg.Source.Port;
 
         bool senderIsLow = seg.Source == key.Low;
-        var flow = recycled?.Reset(key, senderIsClient == senderIsLow, fromHandshake, _now)
-                   ?? new TcpFlow(key, clientIsLow: senderIsClient == senderIsLow, fromHandshake, _now);
+        var flow = recycled?.Reset(key, senderIsClient == senderIsLow, fromHandshake, _now, seg.Tunnel)
+                   ?? new TcpFlow(key, clientIsLow: senderIsClient == senderIsLow, fromHandshake, _now, seg.Tunnel);
         flow.LastPacket = _position.Packet;
         _flows.Add(key, flow);
         _handshakeOnly.AddLast(flow);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Sensor.Core.Events;
+using Sensor.Core.Flows;
 
 namespace Sensor.Outputs.EventLog;
 
@@ -48,6 +49,7 @@ public static class JsonEventFormatter
         w.WriteNumber("dest_port", e.Server.Port);
         w.WriteString("app_proto", EventNames.Of(e.Protocol));
         if (captureFile is not null) WriteWireString(w, "pcap_file", captureFile);
+        if (!e.Tunnel.IsEmpty) WriteTunnel(w, e.Tunnel);
         switch (e)
         {
             case AuthAttempt a:
@@ -77,6 +79,25 @@ public static class JsonEventFormatter
         }
         w.WriteEndObject();
         w.Flush();
+    }
+
+    /// <summary>
+    /// How the connection arrived, outermost layer first: `"tunnel":[{"type":"vxlan","id":42},...]`
+    /// (Suricata's EVE has a similar `tunnel` object for the outer layer; this keeps every layer).
+    /// </summary>
+    private static void WriteTunnel(Utf8JsonWriter w, in Core.Flows.Encapsulation tunnel)
+    {
+        w.WriteStartArray("tunnel");
+        for (int i = 0; i < tunnel.Count; i++)
+        {
+            var (kind, id) = tunnel[i];
+            w.WriteStartObject();
+            w.WriteString("type", kind.Name());
+            w.WriteNumber("id", id);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        if (tunnel.Depth > tunnel.Count) w.WriteNumber("tunnel_depth", tunnel.Depth);
     }
 
     /// <summary>

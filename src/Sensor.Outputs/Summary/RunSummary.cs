@@ -92,7 +92,14 @@ public sealed class RunSummary : IEventSink
         sb.AppendLine($"files read: {_filesRead}{(_filesFailed > 0 ? $", unreadable: {_filesFailed}" : "")}");
         foreach (var p in _fileProblems) sb.AppendLine($"  problem: {p}");
         sb.AppendLine($"packets: {c.PacketsRead}  bytes: {c.BytesRead}  (not IP: {c.PacketsNotIp}, not TCP: {c.PacketsNotTcp}, " +
-                      $"malformed: {c.PacketsMalformed}, IP fragments skipped: {c.IpFragmentsSkipped}, cut by snap length: {c.PacketsTruncatedBySnaplen})");
+                      $"malformed: {c.PacketsMalformed}, cut by snap length: {c.PacketsTruncatedBySnaplen})");
+        if (c.IpFragments > 0)
+            sb.AppendLine($"IP fragments: {c.IpFragments}  datagrams reassembled: {c.IpDatagramsReassembled}  (duplicate fragments {c.IpFragmentsDuplicate}, " +
+                          $"overlaps with different bytes {c.IpFragmentOverlapConflicts} (first kept), unusable fragments {c.IpFragmentsInvalid}; datagrams dropped {c.IpFragmentDatagramsDropped}, " +
+                          $"timed out {c.IpFragmentDatagramsTimedOut}, evicted at the bounds {c.IpFragmentDatagramsEvicted}, incomplete at the end {c.IpFragmentDatagramsIncomplete})");
+        string layers = Layers(c);
+        if (layers.Length > 0 || c.PacketsEncapsulationUnknown > 0 || c.PacketsTooDeep > 0)
+            sb.AppendLine($"arrived in: {(layers.Length > 0 ? layers : "-")}  (unknown encapsulation {c.PacketsEncapsulationUnknown}, too deep {c.PacketsTooDeep})");
         sb.AppendLine($"TCP connections: {c.FlowsCreated}  IMAP sessions: {c.FlowsImap}  POP3 sessions: {c.FlowsPop3}  SMTP sessions: {c.FlowsSmtp}  " +
                       $"not mail: {c.FlowsNotMail} (of them on a mail port: {c.MailPortFlowsNotMail})");
         long logins = _logins.Values.Sum();
@@ -124,6 +131,21 @@ public sealed class RunSummary : IEventSink
         if (FilterLine is not null) sb.AppendLine(FilterLine);
         if (MetricsLine is not null) sb.AppendLine(MetricsLine);
         return sb.ToString();
+    }
+
+    private static string Layers(SensorCounters c)
+    {
+        var parts = new List<string>();
+        void Part(string name, long n) { if (n > 0) parts.Add($"{name} {n}"); }
+        Part("VLAN", c.PacketsInVlan);
+        Part("MPLS", c.PacketsInMpls);
+        Part("PPPoE", c.PacketsInPppoe);
+        Part("GRE", c.PacketsInGre);
+        Part("ERSPAN", c.PacketsInErspan);
+        Part("VXLAN", c.PacketsInVxlan);
+        Part("GENEVE", c.PacketsInGeneve);
+        Part("IP-in-IP", c.PacketsInIpInIp);
+        return string.Join(", ", parts);
     }
 
     private static void Bump(SortedDictionary<string, long> d, string key) => d[key] = d.GetValueOrDefault(key) + 1;

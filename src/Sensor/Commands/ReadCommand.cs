@@ -152,13 +152,7 @@ public static class ReadCommand
             : new FanOutSink(writer, summary, new MetricsSink(metrics, points));
         var sink = new PasswordGuessingDetector(outputs, settings.Guessing.ToThresholds());
         summary.Guessing = sink;
-        var options = new AnalysisOptions
-        {
-            RevealSecrets = reveal,
-            ImapPorts = settings.Analysis.ImapPorts,
-            Pop3Ports = settings.Analysis.Pop3Ports,
-            SmtpPorts = settings.Analysis.SmtpPorts,
-        };
+        var options = settings.Analysis.ToOptions(reveal, settings.Decoding);
         var limits = settings.Reassembly.ToLimits();
         int threads = request.Threads;
         int read = 0;

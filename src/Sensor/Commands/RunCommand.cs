@@ -119,6 +119,7 @@ public static class RunCommand
                 Interface = settings.Capture.Interface!,
                 Filter = settings.Capture.Filter,
                 Ports = settings.Capture.Ports,
+                TunnelPorts = [.. settings.Decoding.VxlanPorts, .. settings.Decoding.GenevePorts],
                 SnapLength = settings.Capture.SnapLength,
                 BufferSizeMiB = settings.Capture.BufferSizeMiB,
                 Promiscuous = settings.Capture.Promiscuous,
@@ -153,13 +154,7 @@ public static class RunCommand
             }
 
             if (settings.Analysis.RevealSecrets) appLog.Warning("reveal-secrets is on: passwords and tokens are written to the event log");
-            var options = new AnalysisOptions
-            {
-                RevealSecrets = settings.Analysis.RevealSecrets,
-                ImapPorts = settings.Analysis.ImapPorts,
-                Pop3Ports = settings.Analysis.Pop3Ports,
-                SmtpPorts = settings.Analysis.SmtpPorts,
-            };
+            var options = settings.Analysis.ToOptions(settings.Analysis.RevealSecrets, settings.Decoding);
             var influx = settings.Influx.ToWriterSettings(settings.Name);
             var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;
             var points = new LineProtocolPoints(influx.SensorName);
@@ -182,7 +177,7 @@ public static class RunCommand
             builder.Services.AddSingleton<IHostedService>(sp => service.StopsApplication(sp.GetRequiredService<IHostApplicationLifetime>()));
             using var host = builder.Build();
             appLog.Information("sensor {Name} capturing on {Interface} (filter '{Filter}', snaplen {Snaplen}, promiscuous {Promiscuous}, {Workers} analysis workers); events to {Events}",
-                settings.Name, capture.Interface, capture.EffectiveFilter, capture.SnapLength, capture.Promiscuous, workers, settings.Events.Path);
+                settings.Name, capture.Interface, capture.EffectiveFilter ?? "none: every frame", capture.SnapLength, capture.Promiscuous, workers, settings.Events.Path);
             host.Run();
             return service.ExitCode; // 5 when the capture failed: the unit restarts the sensor
         }

@@ -15,6 +15,7 @@ public sealed class SensorSettings
     public InfluxSection Influx { get; set; } = new();
     public GuessingSection Guessing { get; set; } = new();
     public ReassemblySection Reassembly { get; set; } = new();
+    public DecodingSection Decoding { get; set; } = new();
     /// <summary>Application log level: Verbose, Debug, Information, Warning, Error.</summary>
     public string LogLevel { get; set; } = "Information";
 }
@@ -49,6 +50,29 @@ public sealed class AnalysisSection
     public List<ushort> ImapPorts { get; set; } = [143];
     public List<ushort> Pop3Ports { get; set; } = [110];
     public List<ushort> SmtpPorts { get; set; } = [25, 587];
+
+    /// <summary>The analysers' options (ports, secrets) with how frames are decoded.</summary>
+    public Sensor.Core.Mail.AnalysisOptions ToOptions(bool revealSecrets, DecodingSection decoding) => new()
+    {
+        RevealSecrets = revealSecrets,
+        ImapPorts = ImapPorts,
+        Pop3Ports = Pop3Ports,
+        SmtpPorts = SmtpPorts,
+        VxlanPorts = decoding.VxlanPorts,
+        GenevePorts = decoding.GenevePorts,
+        VlanSeparatesConnections = decoding.VlanSeparatesConnections,
+    };
+}
+
+/// <summary>How tunnels and tags are decoded (see docs/tunnels.md).</summary>
+public sealed class DecodingSection
+{
+    /// <summary>UDP destination ports carrying VXLAN (RFC 7348: 4789; Linux's old default 8472).</summary>
+    public List<ushort> VxlanPorts { get; set; } = [4789, 8472];
+    /// <summary>UDP destination ports carrying GENEVE (RFC 8926: 6081).</summary>
+    public List<ushort> GenevePorts { get; set; } = [6081];
+    /// <summary>VLAN ids tell connections apart (off where one connection's directions arrive on different VLANs).</summary>
+    public bool VlanSeparatesConnections { get; set; } = true;
 }
 
 public sealed class InfluxSection

@@ -36,6 +36,8 @@ public static class SettingsLoader
         ReplaceList(config, "Analysis:ImapPorts", settings.Analysis.ImapPorts);
         ReplaceList(config, "Analysis:Pop3Ports", settings.Analysis.Pop3Ports);
         ReplaceList(config, "Analysis:SmtpPorts", settings.Analysis.SmtpPorts);
+        ReplaceList(config, "Decoding:VxlanPorts", settings.Decoding.VxlanPorts);
+        ReplaceList(config, "Decoding:GenevePorts", settings.Decoding.GenevePorts);
         return settings;
     }
 
