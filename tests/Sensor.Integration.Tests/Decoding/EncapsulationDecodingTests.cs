@@ -18,12 +18,12 @@ public sealed class EncapsulationDecodingTests
     private const ushort Ipv4Type = 0x0800, Ipv6Type = 0x86DD, EthernetType = 0x6558;
 
     /// <summary>The Ethernet frames of a real IMAP login (Dovecot and imaplib) that carry TCP payload.</summary>
-    private static readonly List<byte[]> RealFrames = LoadFrames("dovecot/imap-login-success.pcap");
+    private static readonly List<byte[]> RealFrames = LoadFrames("dovecot/imap-login-quoted.pcap");
 
     private static List<byte[]> LoadFrames(string capture)
     {
         var frames = new List<byte[]>();
-        CaptureFileSource.Read(Path.Combine(RepoPaths.Pcaps, capture), (link, f, _, ts) =>
+        CaptureFileSource.Read(Path.Combine(RepoPaths.Pcaps, capture), (link, f, wire, ts) =>
         {
             if (link == LinkLayers.Ethernet && FrameDecoder.Decode(link, f, ts, out var s, out _) == DecodeResult.Tcp && !s.Payload.IsEmpty)
                 frames.Add(f.ToArray());
@@ -82,7 +82,8 @@ public sealed class EncapsulationDecodingTests
             Assert.Equal(expected.Sequence, actual.Sequence);
             Assert.Equal(expected.Flags, actual.Flags);
             Assert.True(expected.Payload.SequenceEqual(actual.Payload));
-            Assert.Equal(layers, Enumerable.Range(0, actual.Tunnel.Count).Select(i => actual.Tunnel[i]).ToArray());
+            var recorded = actual.Tunnel;
+            Assert.Equal(layers, Enumerable.Range(0, recorded.Count).Select(i => recorded[i]).ToArray());
             Assert.Equal(actual.Tunnel, tunnel);
         }
     }
