@@ -34,6 +34,8 @@ public sealed class LiveCaptureSource : IDisposable
 
     public CaptureStatistics Statistics { get; } = new();
     public string InterfaceName => _settings.Interface;
+    /// <summary>The interface, with its fanout group when there is one.</summary>
+    public string Description => _settings.Description;
     public LinkLayers LinkType { get; private set; }
 
     /// <summary>True while libpcap has the interface open (read from other threads by health reporting).</summary>
@@ -72,6 +74,18 @@ public sealed class LiveCaptureSource : IDisposable
         {
             device.Close();
             throw InvalidFilter(e.Message, e);
+        }
+        if (_settings.FanoutGroup is { } group)
+        {
+            try
+            {
+                PacketFanout.Join(PcapNative.Fileno(device.Handle), group, _settings.Interface);
+            }
+            catch (CaptureDeviceException)
+            {
+                device.Close();
+                throw;
+            }
         }
         device.NonBlockingMode = true;
         _selectableFd = PcapNative.SelectableFd(device.Handle);
