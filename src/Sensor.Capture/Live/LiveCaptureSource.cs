@@ -136,14 +136,30 @@ public sealed class LiveCaptureSource : IDisposable
     /// gets the wall clock (ns) whenever nothing is ready to read, and on a busy link the packet time
     /// about once a second.
     /// </summary>
-    public unsafe void Run(CaptureFileSource.FrameHandler onFrame, Action<long> onIdle, CancellationToken stop)
+    public void Run(CaptureFileSource.FrameHandler onFrame, Action<long> onIdle, CancellationToken stop)
     {
         var device = _device ?? throw new InvalidOperationException("Open first");
+        // One reference on libpcap's handle for the whole loop, not one per frame (see PcapNative).
+        bool referenced = false;
+        device.Handle.DangerousAddRef(ref referenced);
+        try
+        {
+            Read(device, device.Handle.DangerousGetHandle(), onFrame, onIdle, stop);
+        }
+        finally
+        {
+            if (referenced) device.Handle.DangerousRelease();
+        }
+    }
+
+    private unsafe void Read(LibPcapLiveDevice device, IntPtr pcap, CaptureFileSource.FrameHandler onFrame, Action<long> onIdle, CancellationToken stop)
+    {
         IntPtr header = IntPtr.Zero, data = IntPtr.Zero;
         long lastIdle = 0;
+        bool direct = PcapNative.HasNextEx;
         while (!stop.IsCancellationRequested)
         {
-            int rc = device.GetNextPacketPointers(ref header, ref data);
+            int rc = direct ? PcapNative.NextEx(pcap, &header, &data) : device.GetNextPacketPointers(ref header, ref data);
             if (rc == 1)
             {
                 CaptureFileSource.ReadHeader(header, out long ts, out int capLen, out int wireLen);
