@@ -77,6 +77,7 @@ public sealed class LiveCaptureSource : IDisposable
         }
         if (_settings.FanoutGroup is { } group)
         {
+            // Once the socket is bound and filtered: from the join on, the kernel gives it only its share.
             try
             {
                 PacketFanout.Join(PcapNative.Fileno(device.Handle), group, _settings.Interface);
