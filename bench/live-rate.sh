@@ -7,12 +7,14 @@
 # logins the sensor reported of those expected, finding latency p50/p99 (bench/latency.py: successful
 # logins, wire to event log) and peak RSS (VmHWM, the mapped ring included).
 #
-# Usage (root): bench/live-rate.sh [--quick] [--mix mail|noisy|both] [--capture FILE.pcap] [--sensor-only] [RATE_PPS...]
+# Usage (root): bench/live-rate.sh [--quick] [--mix mail|noisy|both] [--capture FILE.pcap] [--sensor-only] [--fanout N] [RATE_PPS...]
 #   --quick     small captures, rates 20000 50000: under two minutes, to check the tooling works
 #   --mix       mail: IMAP/POP3 sessions with 8 KiB downloads (1.5 KB frames); noisy: the same kind of
 #               sessions among HTTP/TLS flows, about 90 % of the packets non-mail; both (default)
 #   --capture   replay this capture instead (its FILE.expected.json, if there, gives the expected logins)
 #   --sensor-only  no tcpdump beside the sensor (bench/soak.sh: the sensor alone, as its figures were taken)
+#   --fanout N  N sensors in one AF_PACKET fanout group (--workers 1 each unless SENSOR_Capture__Workers
+#               says otherwise); their packets, drops, logins and RSS are summed, latency over all
 #   RATE_PPS    default 50000 100000 200000 300000 (--quick: 20000 50000)
 # Environment: BUFFER_MIB (both tools' kernel buffer, default 64, the sensor's default), LOOPS
 #   (tcpreplay --loop, default 1), SENSOR_* (sensor settings, e.g. SENSOR_Capture__Workers=1),
@@ -24,14 +26,16 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespace, veth, capture)" >&2; exit 2; }
 
-quick="" mix=both capture="" tcpdump=1 rates=()
+quick="" mix=both capture="" tcpdump=1 members=1 rates=()
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
     --mix) mix=${2:?--mix needs mail, noisy or both}; shift ;;
     --capture) capture=${2:?--capture needs a file}; shift ;;
     --sensor-only) tcpdump="" ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    --fanout) members=${2:?--fanout needs a number}; shift
+      case $members in '' | *[!0-9]* | 0 | 1) echo "--fanout needs a number of members, at least 2" >&2; exit 2 ;; esac ;;
+    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
     *[!0-9]* | '') echo "unknown argument '$1' (see --help)" >&2; exit 2 ;;
     *) rates+=("$1") ;;
   esac
@@ -90,21 +94,29 @@ wait_for() { # file text
   echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; exit 1
 }
 
-peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 run_rate() { # mix replay expected rate
-  local tag=$1-$4 events=$work/events-$1-$4.json
+  local tag=$1-$4
   local tcpdump_pid=""
   if [ -n "$tcpdump" ]; then
     tcpdump -i "$near" -nn -B $((BUFFER_MIB * 1024)) -w /dev/null 2>"$work/tcpdump-$tag.log" &
     tcpdump_pid=$!; PIDS+=("$tcpdump_pid")
     wait_for "$work/tcpdump-$tag.log" "listening on"
   fi
-  "$SENSOR" run -i "$near" --buffer-size "$BUFFER_MIB" --events "$events" 2>"$work/sensor-$tag.log" &
-  local sensor_pid=$!; PIDS+=("$sensor_pid")
-  wait_for "$work/sensor-$tag.log" "capturing on"
+  local i sensor_pids=() event_files=() fanout_args=()
+  # A group id of this run's own (ids are per network namespace; the veth is ours, the id space is not).
+  [ "$members" -gt 1 ] && fanout_args=(--fanout-group $(( $$ % 60000 + 1000 )))
+  for i in $(seq "$members"); do
+    event_files+=("$work/events-$tag-$i.json")
+    SENSOR_Capture__Workers=${SENSOR_Capture__Workers:-$([ "$members" -gt 1 ] && echo 1 || echo 0)} \
+      "$SENSOR" run -i "$near" --buffer-size "$BUFFER_MIB" --events "$work/events-$tag-$i.json" "${fanout_args[@]}" \
+      2>"$work/sensor-$tag-$i.log" &
+    sensor_pids+=($!); PIDS+=($!)
+  done
+  for i in $(seq "$members"); do wait_for "$work/sensor-$tag-$i.log" "capturing on"; done
   sleep 0.5
-  python3 bench/latency.py "$events" >"$work/latency-$tag.txt" 2>"$work/latency-$tag.log" &
+  python3 bench/latency.py "${event_files[@]}" >"$work/latency-$tag.txt" 2>"$work/latency-$tag.log" &
   local latency_pid=$!; PIDS+=("$latency_pid")
   local out achieved sent
   out=$(ip netns exec "$ns" tcpreplay --pps="$4" --loop="$LOOPS" -i "$far" "$2" 2>&1)
@@ -114,23 +126,25 @@ run_rate() { # mix replay expected rate
   kill -TERM "$latency_pid"; wait "$latency_pid" || true
   local count p50 p99 pmax
   read -r count p50 p99 pmax <"$work/latency-$tag.txt" || true
-  local sensor_rss tcpdump_rss=-
-  sensor_rss=$(peak_rss_mb "$sensor_pid")
+  local sensor_rss=0 tcpdump_rss=- pid
+  for pid in "${sensor_pids[@]}"; do sensor_rss=$(( sensor_rss + $(peak_rss_mb "$pid") )); done
   if [ -n "$tcpdump_pid" ]; then
     tcpdump_rss=$(peak_rss_mb "$tcpdump_pid")
     kill -TERM "$tcpdump_pid"; wait "$tcpdump_pid" || true
   fi
-  kill -TERM "$sensor_pid"; wait "$sensor_pid" || true
+  for pid in "${sensor_pids[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done
   PIDS=()
-  local stats t_recv=- t_drop=- s_recv s_drop logins
+  local stats t_recv=- t_drop=- s_recv=0 s_drop=0 logins=0 n
   if [ -n "$tcpdump_pid" ]; then
     t_recv=$(sed -n 's/^\([0-9]*\) packets\{0,1\} received by filter.*/\1/p' "$work/tcpdump-$tag.log")
     t_drop=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$work/tcpdump-$tag.log")
   fi
-  stats=$(grep "capture stopped" "$work/sensor-$tag.log" | tail -1)
-  s_recv=$(sed -n 's/.*PacketsReceived = \([0-9]*\).*/\1/p' <<<"$stats")
-  s_drop=$(sed -n 's/.*DroppedByKernel = \([0-9]*\).*/\1/p' <<<"$stats")
-  logins=$(grep -c '"event_type":"auth"' "$events" 2>/dev/null || true)
+  for i in $(seq "$members"); do
+    stats=$(grep "capture stopped" "$work/sensor-$tag-$i.log" | tail -1)
+    n=$(sed -n 's/.*PacketsReceived = \([0-9]*\).*/\1/p' <<<"$stats"); s_recv=$(( s_recv + ${n:-0} ))
+    n=$(sed -n 's/.*DroppedByKernel = \([0-9]*\).*/\1/p' <<<"$stats"); s_drop=$(( s_drop + ${n:-0} ))
+    n=$(grep -c '"event_type":"auth"' "$work/events-$tag-$i.json" 2>/dev/null || true); logins=$(( logins + ${n:-0} ))
+  done
   printf '%-6s %-8s %-9s %-9s %-9s %-8s %-9s %-8s %-13s %-9s %-9s %s\n' "$1" "$4" "${achieved:-?}" "${sent:-?}" \
     "${t_recv:-?}" "${t_drop:-?}" "${s_recv:-?}" "${s_drop:-?}" "${logins:-0}/$3" "${p50:-?}" "${p99:-?}" "$sensor_rss/$tcpdump_rss"
 }
@@ -145,6 +159,7 @@ mixes=(mail noisy)
 [ "$mix" = both ] || mixes=("$mix")
 [ -z "$capture" ] || mixes=("${mixes[0]}")
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); buffer ${BUFFER_MIB} MiB each; loops $LOOPS" \
+  "$([ "$members" -gt 1 ] && echo "; $members sensors in a fanout group, figures summed")" \
   "${SENSOR_Capture__Workers:+; SENSOR_Capture__Workers=$SENSOR_Capture__Workers}"
 printf '%-6s %-8s %-9s %-9s %-9s %-8s %-9s %-8s %-13s %-9s %-9s %s\n' mix asked_pps achieved sent \
   tcpdump_rx tcpd_drop sensor_rx sens_drop logins p50_ms p99_ms rss_mb_sensor/tcpdump
