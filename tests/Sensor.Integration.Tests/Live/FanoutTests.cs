@@ -71,6 +71,54 @@ public sealed class FanoutTests
     }
 
     [Fact]
+    public void MembersRejoinTheirGroupWhenTheInterfaceComesBack()
+    {
+        // The interface is deleted under both members and made again (a new device): each reopens it
+        // and joins the group again, instead of failing on the group of the device that is gone.
+        var tag = Random.Shared.Next(0x100000, 0x1000000).ToString("x6");
+        var group = Random.Shared.Next(1000, 65000).ToString(CultureInfo.InvariantCulture);
+        var work = Directory.CreateTempSubdirectory("sensor-fanout-").FullName;
+        try
+        {
+            var login = TestNetwork.RewriteToLoopback(Path.Combine(RepoPaths.Pcaps, "crafted", "pop3-user-pass.pcap"), work);
+            using var net = new TestNetwork(tag);
+            using var first = new LiveSensor(net.Near, "--fanout-group", group, "--workers", "1");
+            using var second = new LiveSensor(net.Near, "--fanout-group", group, "--workers", "1");
+            Thread.Sleep(300);
+            net.Replay(login);
+            Assert.Equal(1, WaitForTotal(first, second, 1));
+
+            net.DeleteLink();
+            Thread.Sleep(1500);
+            net.CreateLink();
+            foreach (var member in new[] { first, second })
+                Assert.True(member.Process.WaitForStdErr("capture resumed", TimeSpan.FromSeconds(40)), member.Process.StdErr);
+            Thread.Sleep(300);
+            net.Replay(login);
+            Assert.Equal(2, WaitForTotal(first, second, 2)); // once more, by one member: not twice, not lost
+
+            foreach (var member in new[] { first, second })
+            {
+                Assert.True(member.Process.Signal(Posix.SigTerm, TimeSpan.FromSeconds(5)));
+                Assert.True(member.Process.ExitCode == 0, member.Process.StdErr);
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    /// <summary>Waits until the two members together have <paramref name="count"/> events (or 5 s pass), then a little for a duplicate; returns their total.</summary>
+    private static int WaitForTotal(LiveSensor a, LiveSensor b, int count)
+    {
+        var until = DateTime.UtcNow.AddSeconds(5);
+        while (a.Events().Count + b.Events().Count < count && DateTime.UtcNow < until) Thread.Sleep(20);
+        Thread.Sleep(500);
+        return a.Events().Count + b.Events().Count;
+    }
+
+    [Fact]
     public void AGroupHeldInAnotherModeIsOneClearSentenceAndExitCodeFour()
     {
         var group = Random.Shared.Next(1000, 65000);
