@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Finding latency of a live sensor, measured from outside (not a test): follows the event log,
+"""Finding latency of a live sensor, measured from outside (not a test): follows the event log (or
+the logs of several sensors in a fanout group: latency.py EVENTS.json [EVENTS2.json ...]),
 and for each successful login records when its line appeared minus the event's own timestamp (the
 packet time the kernel stamped on the credential; live, that is the wall clock). Stops on
 SIGTERM/SIGINT and prints: count p50_ms p99_ms max_ms. The file is polled every 2 ms, so figures
@@ -11,7 +12,7 @@ the server's time, not the sensor's. Its successful logins are answered at once,
 the time from the server's answer on the wire to the finding in the event log."""
 import datetime, os, signal, sys, time
 
-path = sys.argv[1]
+paths = sys.argv[1:]
 lat = []
 stop = False
 
@@ -23,20 +24,27 @@ def on_signal(*_):
 
 signal.signal(signal.SIGTERM, on_signal)
 signal.signal(signal.SIGINT, on_signal)
-pos, partial = 0, b""
-while not stop:
+pos = {p: 0 for p in paths}
+partial = {p: b"" for p in paths}
+
+
+def new_lines(path):
     try:
         with open(path, "rb") as f:
-            f.seek(pos)
+            f.seek(pos[path])
             chunk = f.read()
     except FileNotFoundError:
-        chunk = b""
-    now = time.time()
-    if chunk:
-        pos += len(chunk)
-        data = partial + chunk
-        lines = data.split(b"\n")
-        partial = lines.pop()
+        return []
+    pos[path] += len(chunk)
+    lines = (partial[path] + chunk).split(b"\n")
+    partial[path] = lines.pop()
+    return lines
+
+
+while not stop:
+    for path in paths:
+        lines = new_lines(path)
+        now = time.time()
         for line in lines:
             i = line.find(b'"timestamp":"')
             if i < 0 or b'"outcome":"success"' not in line:

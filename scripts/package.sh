@@ -68,11 +68,14 @@ publish() {
 }
 
 # The unit with its paths moved to where this installation puts the binary, config and README.
-unit_for() { # bindir sysconfdir docdir
+# The template unit (mail-sensor@.service, fanout members) moves the same way, and so do its
+# EnvironmentFile= lines.
+unit_for() { # bindir sysconfdir docdir [unit file name]
     sed -e "s|^ExecStart=/usr/bin/sensor |ExecStart=$1/sensor |" \
         -e "s|--config /etc/mail-sensor/sensor.json|--config $2/mail-sensor/sensor.json|" \
+        -e "s|^EnvironmentFile=-/etc/mail-sensor/|EnvironmentFile=-$2/mail-sensor/|" \
         -e "s|^Documentation=file:///usr/share/doc/mail-sensor/|Documentation=file://$3/|" \
-        config/systemd/mail-sensor.service
+        "config/systemd/${4:-mail-sensor.service}"
 }
 
 build_deb() {
@@ -87,8 +90,10 @@ build_deb() {
     # would let every local user capture.
     install -m 0755 "$publish_dir/sensor" "$stage/usr/bin/sensor"
     install -m 0644 config/systemd/mail-sensor.service "$stage/lib/systemd/system/mail-sensor.service"
+    install -m 0644 config/systemd/mail-sensor@.service "$stage/lib/systemd/system/mail-sensor@.service"
     install -m 0644 config/sensor.json "$stage/etc/mail-sensor/sensor.json"
     install -m 0644 README.md "$stage/usr/share/doc/mail-sensor/README.md"
+    install -m 0644 docs/live-capture.md "$stage/usr/share/doc/mail-sensor/live-capture.md"
     install -m 0644 LICENSE "$stage/usr/share/doc/mail-sensor/copyright"
     install -m 0644 packaging/debian/conffiles "$stage/DEBIAN/conffiles"
     install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$stage/DEBIAN/"
@@ -118,13 +123,18 @@ install_files() {
     grep -q "^ExecStart=$bindir/sensor run --config $sysconfdir/mail-sensor/sensor.json\$" "$destdir$unitdir/mail-sensor.service" ||
         { echo "install: the unit's ExecStart was not rewritten for $prefix (config/systemd changed?)" >&2; exit 1; }
     chmod 0644 "$destdir$unitdir/mail-sensor.service"
+    unit_for "$bindir" "$sysconfdir" "$docdir" mail-sensor@.service > "$destdir$unitdir/mail-sensor@.service"
+    grep -q "^ExecStart=$bindir/sensor run --config $sysconfdir/mail-sensor/sensor.json\$" "$destdir$unitdir/mail-sensor@.service" ||
+        { echo "install: the template unit's ExecStart was not rewritten for $prefix (config/systemd changed?)" >&2; exit 1; }
+    chmod 0644 "$destdir$unitdir/mail-sensor@.service"
     if [ -e "$destdir$sysconfdir/mail-sensor/sensor.json" ]; then
         echo "kept $destdir$sysconfdir/mail-sensor/sensor.json (exists)"
     else
         install -m 0644 config/sensor.json "$destdir$sysconfdir/mail-sensor/sensor.json"
     fi
     install -m 0644 README.md "$destdir$docdir/README.md"
-    echo "installed $destdir$bindir/sensor, $destdir$unitdir/mail-sensor.service, $destdir$sysconfdir/mail-sensor/sensor.json"
+    install -m 0644 docs/live-capture.md "$destdir$docdir/live-capture.md"
+    echo "installed $destdir$bindir/sensor, $destdir$unitdir/mail-sensor.service (and mail-sensor@.service for fanout members), $destdir$sysconfdir/mail-sensor/sensor.json"
     echo "next (as root): useradd --system --no-create-home --shell /usr/sbin/nologin mail-sensor;"
     echo "  set Capture:Interface in $sysconfdir/mail-sensor/sensor.json; systemctl daemon-reload; systemctl enable --now mail-sensor"
 }

@@ -13,7 +13,7 @@ public static class ExitCodes
     public const int OutputFailed = 3;
     /// <summary>
     /// The capture interface could not be opened: no permission, no libpcap, a link type the sensor
-    /// cannot decode, or (run by hand) no such interface. Will not fix itself: the unit does not restart
+    /// cannot decode, a fanout group the kernel refused, or (run by hand) no such interface. Will not fix itself: the unit does not restart
     /// on it. Run by a service manager, a missing or down interface is waited for instead.
     /// </summary>
     public const int CaptureUnavailable = 4;

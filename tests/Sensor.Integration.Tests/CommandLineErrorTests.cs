@@ -26,6 +26,9 @@ public sealed class CommandLineErrorTests
         { "--buffer-size", ["run", "-i", "lo", "--buffer-size", "0"] },
         { "--influx-url", ["run", "-i", "lo", "--influx-url", "::bad"] },
         { "--promiscuous", ["run", "-i", "lo", "--promiscuous", "maybe"] },
+        { "--fanout-group", ["run", "-i", "lo", "--fanout-group", "x"] },
+        { "--fanout-group", ["run", "-i", "lo", "--fanout-group", "65536"] },
+        { "--fanout-group", ["run", "-i", "lo", "--fanout-group", "-1"] },
         { "--no-such-option", ["read", "--no-such-option", Capture] },
         { "--influx-api", ["read", "--influx-api", "v3", Capture] },
         { "--influx-api", ["run", "-i", "lo", "--influx-api", "0"] },
@@ -47,6 +50,15 @@ public sealed class CommandLineErrorTests
         Assert.StartsWith("sensor: ", lines[0]);
         Assert.True(lines[0].Contains(option, StringComparison.Ordinal) || option == "--promiscuous", lines[0]);
         Assert.DoesNotContain("Exception", run.StdErr);
+    }
+
+    [Fact]
+    public void AFanoutGroupFromTheEnvironmentIsCheckedToo()
+    {
+        // The template unit sets the group through the environment: a wrong one must not reach the kernel.
+        var run = SensorProcess.Run(new Dictionary<string, string> { ["SENSOR_Capture__FanoutGroup"] = "65536" }, "run", "-i", "lo", "--events", "-");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("sensor: Capture:FanoutGroup must be between 0 and 65535 (packet(7): the group id is 16 bits)", run.StdErr.Trim());
     }
 
     [Fact]

@@ -22,4 +22,6 @@ public enum CaptureProblem
     InvalidFilter,
     /// <summary>A link type the decoder does not handle: will not fix itself.</summary>
     UnsupportedLinkType,
+    /// <summary>The kernel refused the AF_PACKET fanout group (another mode or interface holds its id): a configuration to fix.</summary>
+    FanoutRefused,
 }

@@ -12,6 +12,11 @@ public sealed record CaptureSettings
     /// <summary>Kernel capture buffer (libpcap pcap_set_buffer_size), in MiB.</summary>
     public int BufferSizeMiB { get; init; } = 64;
     public bool Promiscuous { get; init; } = true;
+    /// <summary>AF_PACKET fanout group (0-65535) shared with the other sensor processes on this interface; null: capture alone.</summary>
+    public int? FanoutGroup { get; init; }
+
+    /// <summary>The interface, and the fanout group when there is one: how logs and the service status name this capture.</summary>
+    public string Description => FanoutGroup is { } g ? $"{Interface} (fanout group {g})" : Interface;
 
     /// <summary>UDP ports of the tunnels the decoder opens (VXLAN, GENEVE): a port filter must let them through.</summary>
     public IReadOnlyList<ushort> TunnelPorts { get; init; } = [4789, 8472, 6081];

@@ -34,6 +34,8 @@ public sealed class LiveCaptureSource : IDisposable
 
     public CaptureStatistics Statistics { get; } = new();
     public string InterfaceName => _settings.Interface;
+    /// <summary>The interface, with its fanout group when there is one.</summary>
+    public string Description => _settings.Description;
     public LinkLayers LinkType { get; private set; }
 
     /// <summary>True while libpcap has the interface open (read from other threads by health reporting).</summary>
@@ -72,6 +74,19 @@ public sealed class LiveCaptureSource : IDisposable
         {
             device.Close();
             throw InvalidFilter(e.Message, e);
+        }
+        if (_settings.FanoutGroup is { } group)
+        {
+            // Once the socket is bound and filtered: from the join on, the kernel gives it only its share.
+            try
+            {
+                PacketFanout.Join(PcapNative.Fileno(device.Handle), group, _settings.Interface);
+            }
+            catch (CaptureDeviceException)
+            {
+                device.Close();
+                throw;
+            }
         }
         device.NonBlockingMode = true;
         _selectableFd = PcapNative.SelectableFd(device.Handle);
@@ -123,14 +138,30 @@ public sealed class LiveCaptureSource : IDisposable
     /// gets the wall clock (ns) whenever nothing is ready to read, and on a busy link the packet time
     /// about once a second.
     /// </summary>
-    public unsafe void Run(CaptureFileSource.FrameHandler onFrame, Action<long> onIdle, CancellationToken stop)
+    public void Run(CaptureFileSource.FrameHandler onFrame, Action<long> onIdle, CancellationToken stop)
     {
         var device = _device ?? throw new InvalidOperationException("Open first");
+        // One reference on libpcap's handle for the whole loop, not one per frame (see PcapNative).
+        bool referenced = false;
+        device.Handle.DangerousAddRef(ref referenced);
+        try
+        {
+            Read(device, device.Handle.DangerousGetHandle(), onFrame, onIdle, stop);
+        }
+        finally
+        {
+            if (referenced) device.Handle.DangerousRelease();
+        }
+    }
+
+    private unsafe void Read(LibPcapLiveDevice device, IntPtr pcap, CaptureFileSource.FrameHandler onFrame, Action<long> onIdle, CancellationToken stop)
+    {
         IntPtr header = IntPtr.Zero, data = IntPtr.Zero;
         long lastIdle = 0;
+        bool direct = PcapNative.HasNextEx;
         while (!stop.IsCancellationRequested)
         {
-            int rc = device.GetNextPacketPointers(ref header, ref data);
+            int rc = direct ? PcapNative.NextEx(pcap, &header, &data) : device.GetNextPacketPointers(ref header, ref data);
             if (rc == 1)
             {
                 CaptureFileSource.ReadHeader(header, out long ts, out int capLen, out int wireLen);

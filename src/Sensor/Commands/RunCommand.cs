@@ -36,11 +36,13 @@ public static class RunCommand
         var promisc = new Option<bool?>("--promiscuous") { Description = "Promiscuous mode, true or false (default true)." };
         var workers = new Option<int?>("--workers") { Description = "Analysis threads sharing the connections (default: every core, at most 8; 1: analyse on the capture thread)." };
         workers.InRange(0, 64, " (0: every core, at most 8)");
+        var fanout = new Option<int?>("--fanout-group") { Description = "AF_PACKET fanout group (0-65535, Linux): sensors on one interface with the same group share its connections." };
+        fanout.InRange(0, 65535);
         var level = new Option<string?>("--log-level") { Description = "Verbose, Debug, Information, Warning or Error." };
         var reveal = new Option<bool>("--reveal-secrets") { Description = "Put real passwords and tokens into events (forensics only)." };
         var command = new Command("run", "Capture live on an interface and report mail logins as they happen.")
         {
-            config, iface, events, filter, ports, snaplen, buffer, promisc, workers, level, reveal,
+            config, iface, events, filter, ports, snaplen, buffer, promisc, workers, fanout, level, reveal,
         };
         var shared = new SharedOptions();
         shared.AddTo(command);
@@ -57,6 +59,7 @@ public static class RunCommand
             Set("Capture:BufferSizeMiB", parse.GetValue(buffer));
             Set("Capture:Promiscuous", parse.GetValue(promisc));
             Set("Capture:Workers", parse.GetValue(workers));
+            Set("Capture:FanoutGroup", parse.GetValue(fanout));
             Set("LogLevel", parse.GetValue(level));
             if (parse.GetValue(reveal)) o["Analysis:RevealSecrets"] = "true";
             SensorSettings settings;
@@ -123,6 +126,7 @@ public static class RunCommand
                 SnapLength = settings.Capture.SnapLength,
                 BufferSizeMiB = settings.Capture.BufferSizeMiB,
                 Promiscuous = settings.Capture.Promiscuous,
+                FanoutGroup = settings.Capture.FanoutGroup,
             };
             PipelineWarmUp.Run(); // before the ring starts filling: first packets must not meet cold code
             var source = new LiveCaptureSource(capture);
@@ -177,7 +181,7 @@ public static class RunCommand
             builder.Services.AddSingleton<IHostedService>(sp => service.StopsApplication(sp.GetRequiredService<IHostApplicationLifetime>()));
             using var host = builder.Build();
             appLog.Information("sensor {Name} capturing on {Interface} (filter '{Filter}', snaplen {Snaplen}, promiscuous {Promiscuous}, {Workers} analysis workers); events to {Events}",
-                settings.Name, capture.Interface, capture.EffectiveFilter ?? "none: every frame", capture.SnapLength, capture.Promiscuous, workers, settings.Events.Path);
+                settings.Name, capture.Description, capture.EffectiveFilter ?? "none: every frame", capture.SnapLength, capture.Promiscuous, workers, settings.Events.Path);
             host.Run();
             return service.ExitCode; // 5 when the capture failed: the unit restarts the sensor
         }

@@ -32,6 +32,11 @@ public sealed class CaptureSection
     public bool Promiscuous { get; set; } = true;
     /// <summary>Analysis threads, connections shared by flow hash; 0: every core, at most 8. 1: the capture thread analyses.</summary>
     public int Workers { get; set; }
+    /// <summary>
+    /// AF_PACKET fanout group (0-65535, Linux): sensor processes on one interface with the same group
+    /// share its connections, each seeing whole ones. Null: this process captures everything alone.
+    /// </summary>
+    public int? FanoutGroup { get; set; }
 }
 
 public sealed class EventsSection

@@ -30,6 +30,10 @@ public static class SettingsChecks
             return "Reassembly: MaxFlows, MaxBufferedMiB, IdleTimeoutSeconds and HandshakeTimeoutSeconds must each be at least 1";
         if (s.Capture.Workers is < 0 or > 64)
             return "Capture:Workers must be between 0 and 64 (0: every core, at most 8)";
+        if (s.Capture.FanoutGroup is < 0 or > 65535)
+            return "Capture:FanoutGroup must be between 0 and 65535 (packet(7): the group id is 16 bits)";
+        if (s.Capture.FanoutGroup is not null && !OperatingSystem.IsLinux())
+            return "Capture:FanoutGroup needs Linux (AF_PACKET fanout)";
         if (string.IsNullOrWhiteSpace(s.Name))
             return "Name (the sensor's name in events and metrics) must not be empty";
         if (s.Events is { MaxFileSizeMiB: < 1 } or { RetainedFiles: < 0 })

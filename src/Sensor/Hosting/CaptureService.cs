@@ -110,7 +110,7 @@ public sealed class CaptureService(
             while (!stop.IsCancellationRequested)
             {
                 if (!source.IsOpen && !OpenWhenThere(stop, ref backoff)) break;
-                Enter(State.Capturing, $"capturing on {source.InterfaceName}");
+                Enter(State.Capturing, $"capturing on {source.Description}");
                 long started = Stopwatch.GetTimestamp();
                 try
                 {
@@ -325,11 +325,12 @@ public sealed class CaptureService(
                     }
                     if (_state != State.Capturing) continue;
                     var h = Health;
+                    // The capture named last (with fanout, each member's counters are its share of the link).
                     log.Information(
                         "health: packets {Packets} (kernel drops {KernelDrops}, interface drops {IfDrops}), flows {Flows}, buffered {Buffered} B, gaps {Gaps}, events {Events} (lost {EventsLost}), " +
-                        "guessing detector: {GuessingClients} clients and {GuessingUsernames} usernames tracked, {GuessingEvicted} evicted at the caps",
+                        "guessing detector: {GuessingClients} clients and {GuessingUsernames} usernames tracked, {GuessingEvicted} evicted at the caps; capturing on {Capture}",
                         h.PacketsReceived, h.DroppedByKernel, h.DroppedByInterface, h.Flows, h.BytesBuffered, h.Gaps, h.EventsWritten, h.EventsLost,
-                        guessing?.ClientsTracked ?? 0, guessing?.UsernamesTracked ?? 0, guessing?.TracksEvicted ?? 0);
+                        guessing?.ClientsTracked ?? 0, guessing?.UsernamesTracked ?? 0, guessing?.TracksEvicted ?? 0, source.Description);
                 }
             }
         }

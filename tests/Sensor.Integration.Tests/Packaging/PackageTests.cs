@@ -35,6 +35,8 @@ public sealed class PackageTests(PackageTests.BuiltPackage package) : IClassFixt
         Assert.Matches(@"(?m)^-rw-r--r-- root/root .* \./lib/systemd/system/mail-sensor\.service$", listing);
         Assert.Matches(@"(?m)^-rw-r--r-- root/root .* \./etc/mail-sensor/sensor\.json$", listing);
         Assert.Matches(@"(?m)^-rw-r--r-- root/root .* \./usr/share/doc/mail-sensor/README\.md$", listing);
+        Assert.Matches(@"(?m)^-rw-r--r-- root/root .* \./lib/systemd/system/mail-sensor@\.service$", listing);
+        Assert.Matches(@"(?m)^-rw-r--r-- root/root .* \./usr/share/doc/mail-sensor/live-capture\.md$", listing);
         Assert.Equal("/etc/mail-sensor/sensor.json", Run("dpkg-deb", "-I", package.Deb, "conffiles").Out.Trim());
         Assert.Equal(File.ReadAllText(Path.Combine(RepoPaths.Root, "config", "sensor.json")),
             File.ReadAllText(Path.Combine(package.Root, "etc/mail-sensor/sensor.json")));
@@ -117,6 +119,11 @@ public sealed class PackageTests(PackageTests.BuiltPackage package) : IClassFixt
         Assert.Contains("Documentation=file:///usr/local/share/doc/mail-sensor/README.md", unit);
         Assert.Contains("UMask=0027", unit);
         Assert.True(File.Exists(Path.Combine(prefix, "share/doc/mail-sensor/README.md")));
+        var template = File.ReadAllLines(Path.Combine(prefix, "lib/systemd/system/mail-sensor@.service"));
+        Assert.Contains("ExecStart=/usr/local/bin/sensor run --config /usr/local/etc/mail-sensor/sensor.json", template);
+        Assert.Contains("EnvironmentFile=-/usr/local/etc/mail-sensor/fanout-%i.env", template);
+        Assert.Contains("Documentation=file:///usr/local/share/doc/mail-sensor/live-capture.md", template);
+        Assert.True(File.Exists(Path.Combine(prefix, "share/doc/mail-sensor/live-capture.md")));
         var config = Path.Combine(prefix, "etc/mail-sensor/sensor.json");
         Assert.Equal(File.ReadAllText(Path.Combine(RepoPaths.Root, "config", "sensor.json")), File.ReadAllText(config));
 
