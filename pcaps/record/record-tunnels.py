@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Records real Dovecot + real clients behind tunnels, encapsulations and IP fragments (pcaps/tunnels/).
 
-    sudo python3 pcaps/record/record-tunnels.py record [NAME...]   records (all, or the named captures)
-    python3 pcaps/record/record-tunnels.py expected                 rewrites the expected files only
-    sudo python3 pcaps/record/record-tunnels.py refragment          re-derives the crafted fragment captures
+    sudo /usr/bin/python3 pcaps/record/record-tunnels.py record [NAME...]  records (all, or the named ones)
+    sudo /usr/bin/python3 pcaps/record/record-tunnels.py refragment [NAME...]  re-derives the fragment captures
+    /usr/bin/python3 pcaps/record/record-tunnels.py expected      rewrites expected files + MANIFEST.md only
+    /usr/bin/python3 pcaps/record/record-tunnels.py third-party   rewrites pcaps/third-party/tunnels/*.connections.jsonl
 
 Needs (recording only; `make test` reads only the committed captures): root, iproute2 with veth and
-vxlan, tc with u32 + mirred, /dev/net/tun, tcpdump, tshark (to check every capture with an
-independent decoder), dovecot-imapd/-pop3d (2.3), curl, python3-scapy (Debian package; the
-fragment captures), Python 3.11 imaplib/poplib. All traffic runs inside network namespaces this
+vxlan, tc with u32 + mirred, /dev/net/tun, ethtool (offloads off: no TSO super-packets, real
+checksums), tcpdump, tshark 4.0 (checks every capture with an independent decoder),
+dovecot-imapd/-pop3d 2.3, curl, openssl, and Debian's python3 with python3-scapy (apt-get install
+python3-scapy ethtool; hence /usr/bin/python3, not a pyenv one), whose imaplib/poplib are the
+clients. All traffic runs inside network namespaces this
 script creates (`tcap-*`, deleted afterwards) with documentation addresses (192.0.2.0/24,
 2001:db8::/32 outer; 10.0.0.0/24, fd00::/64 inner): nothing reaches the host's interfaces.
 
@@ -264,8 +267,12 @@ def endpoint(mode, side, dev, ul):
     print("ready", flush=True)
     while True:
         r, _, _ = select.select([fd, s], [], [])
+        # a device that is not up yet refuses writes (EIO): drop the packet, as a link would
         if fd in r:
-            s.send(enc.wrap(os.read(fd, 65535)))
+            try:
+                s.send(enc.wrap(os.read(fd, 65535)))
+            except OSError:
+                pass
         if s in r:
             f, addr = s.recvfrom(65535)
             if addr[2] == socket.PACKET_OUTGOING:
@@ -275,7 +282,10 @@ def endpoint(mode, side, dev, ul):
             except (IndexError, struct.error):
                 p = None
             if p:
-                os.write(fd, p)
+                try:
+                    os.write(fd, p)
+                except OSError:
+                    pass
 
 
 # ====================================================================== clients (run inside a namespace)
@@ -385,11 +395,12 @@ CAPTURES = [
      lambda s: VX(100 if s["ns"] == "cA" else 200),
      "two VXLAN networks (VNI 100, VNI 200) with the same inner addresses 10.0.0.1/10.0.0.2, their "
      "own Dovecot each; both IMAP clients bound to source port 40001 and both POP3 clients to 40002, "
-     "run at the same time: identical inner 5-tuples (and outer UDP ports), told apart only by VNI"),
+     "run at the same time: identical inner 5-tuples and inner MACs, told apart only by the VNI"),
     ("vxlan-fragmented-ipv4", ("vxlan", dict(vni=45, port=4789, ul_mtu=576)),
      [S("imap-auth-plain", "frank"), S("pop3-user", "alice")], VX(45),
      "kernel VXLAN VNI 45 (MTU 1500, df unset) over an IPv4 underlay with MTU 576: outer packets "
-     "fragmented by the kernel; frank's LOGIN line (1.3 KB password) spans three fragments"),
+     "fragmented by the kernel; frank's AUTHENTICATE PLAIN response (1.7 KB of base64) spans "
+     "fragments"),
     ("gre-key-seq", ("user", dict(mode="gre")),
      [S("imap-login", "alice"), S("pop3-user", "bob")], [{"type": "gre", "id": 1001}],
      "userspace GRE over IPv4 (RFC 2890 key 1001 and sequence numbers), IPv4 payload (0x0800)"),
@@ -815,8 +826,8 @@ def refragment(name, base, how):
 
 # ====================================================================== checking + expected files
 
-def tshark_rows(pcap):
-    fields = ["frame.number", "frame.protocols", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport",
+def tshark_rows(pcap, extra=()):
+    fields = list(extra) + ["frame.number", "frame.protocols", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport",
               "tcp.seq", "tcp.payload", "vxlan.vni", "geneve.vni", "gre.key", "erspan.spanid", "vlan.id",
               "ieee8021ad.id", "mpls.label", "pppoe.session_id"]
     argv = ["tshark", "-r", pcap, "-d", "udp.port==8472,vxlan", "-d", "mpls.label==4002,pwethcw",
@@ -952,15 +963,11 @@ def first_wins_payloads(name):
 
 
 def frag_stats(pcap):
+    """How many frames are IP fragments (any layer)."""
     out = subprocess.run(["tshark", "-r", pcap, "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
-                          "-T", "fields", "-e", "ip.flags.mf", "-e", "ip.frag_offset", "-e", "ipv6.fragment.offset"],
+                          "-Y", "ip.flags.mf == 1 || ip.frag_offset > 0 || ipv6.fraghdr.nxt"],
                          capture_output=True, text=True).stdout
-    n = 0
-    for line in out.splitlines():
-        mf, off, off6 = (line.split("\t") + ["", "", ""])[:3]
-        if any(v not in ("", "0", "False") for v in ",".join((mf, off)).split(",")) or off6:
-            n += 1
-    return n
+    return len(out.splitlines())
 
 
 def write_expected():
@@ -1008,15 +1015,17 @@ def short(e):
 MANIFEST_HEAD = """# Tunnel, encapsulation and fragment captures (real Dovecot, real clients)
 
 Made by `pcaps/record/record-tunnels.py` (its header says how, and what it needs). Do not edit by
-hand: `sudo python3 pcaps/record/record-tunnels.py record [NAME...]` re-records,
-`sudo python3 pcaps/record/record-tunnels.py refragment` re-derives the `frag-*`/`plain-frag-ipv6`
-captures from their base, `python3 pcaps/record/record-tunnels.py expected` rewrites every
-`NAME.expected.jsonl` and this file from the captures (each session checked with tshark first).
+hand: `sudo /usr/bin/python3 pcaps/record/record-tunnels.py record [NAME...]` re-records,
+`... refragment` re-derives the `frag-*`, `plain-frag-ipv6` and `vxlan-fragmented-ipv6` captures
+from their base capture, `... expected` rewrites every `NAME.expected.jsonl` and this file from the
+captures (each session checked with tshark first: login line, server answer, tunnel ids).
 
 Server Dovecot 2.3.19.1 (Debian 12), clients Python 3.11 imaplib/poplib and curl 7.88 (Debian 12).
 Users and passwords: alice/wonderland, bob/builder, carol/Car0l-Secret, dave/dave.pop3 and frank,
-whose password is 1300 characters (`lengthy-000-lengthy-001-...lengthy-099-`) so that his LOGIN line
-does not fit in one underlay packet; a failed login uses `wrong-password`.
+whose password is 1300 characters (`lengthy-000-lengthy-001-...lengthy-099-`) so that his login
+does not fit in one underlay packet (he uses AUTHENTICATE PLAIN: Dovecot's login process refuses a
+pre-login command line over 1 KB, "Input buffer full", but takes a longer SASL response line);
+a failed login uses `wrong-password`.
 
 Expected files: one JSON object per event, the fields of pcaps/dovecot/README.md (`src_*` the client,
 `dest_*` the server, the *inner* addresses and ports) plus `tunnel`: the layers the connection
@@ -1051,10 +1060,53 @@ def write_manifest(rows):
         tun = {json.dumps(e.get("tunnel")) for e in evs}
         text += "| `%s.pcap` (%d B%s) | %s | %d / %d | %s |\n" % (
             name, size, ", %d fragments" % frags if frags else "", desc.replace("|", "\\|"), n_auth, n_tls,
-            "<br>".join(short(e) + ((" in " + ", ".join("%s %s" % (l["type"], l.get("id", "")) for l in e["tunnel"]).replace(" ,", ","))
+            "<br>".join(short(e) + ((" in " + ", ".join(("%s %s" % (l["type"], l["id"])) if "id" in l else l["type"] for l in e["tunnel"]))
                                     if e.get("tunnel") else "") for e in evs))
     with open(os.path.join(OUT, "MANIFEST.md"), "w") as f:
         f.write(text)
+
+
+# ====================================================================== third-party captures
+
+THIRD = os.path.join(os.path.dirname(HERE), "third-party", "tunnels")
+
+
+def third_party():
+    """NAME.connections.jsonl for every capture in pcaps/third-party/tunnels/: the inner TCP
+    connections as tshark decodes them (its own dissectors for every layer; port 8472 as VXLAN),
+    one object per connection and tunnel-identifier set; and an empty NAME.expected.jsonl (no mail)."""
+    for f in sorted(os.listdir(THIRD)):
+        if not f.endswith(".pcap"):
+            continue
+        stem = os.path.join(THIRD, f[:-5])
+        rows = tshark_rows(os.path.join(THIRD, f), extra=["tcp.flags.syn", "tcp.flags.ack"])
+        conns = {}
+        for r in rows:
+            ends = tuple(sorted([(r["src"], int(r["tcp.srcport"])), (r["dst"], int(r["tcp.dstport"]))]))
+            ids = tuple(tunnel_seen(r))
+            path = r["frame.protocols"]
+            path = path[:path.rindex(":tcp") + 4] if ":tcp" in path else path
+            c = conns.setdefault((ids, ends), {"layers": path, "tunnel_ids": [list(x) for x in ids], "client": None,
+                                               "server": None, "packets": 0, "payload_bytes": 0, "first_frame": int(r["frame.number"])})
+            c["packets"] += 1
+            c["payload_bytes"] += len(r["data"])
+            syn, ack = r["tcp.flags.syn"] in ("1", "True"), r["tcp.flags.ack"] in ("1", "True")
+            if c["client"] is None and syn:
+                c["client"], c["server"] = (r["src"], int(r["tcp.srcport"])), (r["dst"], int(r["tcp.dstport"]))
+                if ack:
+                    c["client"], c["server"] = c["server"], c["client"]
+        with open(stem + ".connections.jsonl", "w") as out:
+            for (ids, ends), c in sorted(conns.items(), key=lambda kv: kv[1]["first_frame"]):
+                if c["client"] is None:  # no handshake seen: the higher port is the client's
+                    a, b = ends
+                    c["client"], c["server"] = (a, b) if a[1] > b[1] else (b, a)
+                obj = {"client_ip": c["client"][0], "client_port": c["client"][1], "server_ip": c["server"][0],
+                       "server_port": c["server"][1], "packets": c["packets"], "payload_bytes": c["payload_bytes"],
+                       "tunnel_ids": c["tunnel_ids"], "layers": c["layers"], "first_frame": c["first_frame"]}
+                out.write(json.dumps(obj) + "\n")
+        if not os.path.exists(stem + ".expected.jsonl"):
+            open(stem + ".expected.jsonl", "w").close()
+        log("%s: %d TCP connections" % (f, len(conns)))
 
 
 # ====================================================================== main
@@ -1069,6 +1121,9 @@ def main():
         return
     if cmd == "expected":
         write_expected()
+        return
+    if cmd == "third-party":
+        third_party()
         return
     if cmd == "refragment":
         for name, base, how, _ in DERIVED:
