@@ -91,7 +91,7 @@ def sh(cmd, check=True, **kw):
 # One process per side: TUN/TAP <-> encapsulation <-> AF_PACKET on the underlay veth.
 
 TUNSETIFF, IFF_TUN, IFF_TAP, IFF_NO_PI = 0x400454CA, 0x0001, 0x0002, 0x1000
-L2_MODES = {"gretap", "erspan1", "erspan2", "erspan3", "geneve", "geneve-opts", "vlan", "qinq", "mpls-pw"}
+L2_MODES = {"gretap", "erspan1", "erspan2", "erspan3", "erspan3-platform", "geneve", "geneve-opts", "vlan", "qinq", "mpls-pw"}
 
 
 def csum(data):
@@ -168,11 +168,16 @@ class Encap:
             # ver 1, VLAN 0 | COS 0, En 0 (original frame untagged), T 0, session 101 | index 7
             h = struct.pack("!HHI", 0x1000, 101, 7)
             return self.ip4(47, self.gre(0x88BE, h + p, seq=True))
-        if m == "erspan3":
+        if m in ("erspan3", "erspan3-platform"):
             ts = int((time.time() - self.t0) * 10000) & 0xFFFFFFFF  # Gra 00: 100 us units
             d = 1 if self.side == "s" else 0
-            # ver 2, VLAN 0 | COS 0, BSO 0, T 0, session 102 | timestamp | SGT 0, P 0, FT 0, HW 5, D, Gra 0, O 0
-            h = struct.pack("!HHIHH", 0x2000, 102, ts, 0, (5 << 4) | (d << 3))
+            o = 1 if m == "erspan3-platform" else 0
+            session = 102 if m == "erspan3" else 103
+            # ver 2, VLAN 0 | COS 0, BSO 0, T 0, session | timestamp | SGT 0, P 0, FT 0, HW 5, D, Gra 0, O
+            h = struct.pack("!HHIHH", 0x2000, session, ts, 0, (5 << 4) | (d << 3) | o)
+            if o:
+                # platform-specific subheader, Platf ID 3: reserved, port index 17, upper timestamp 0
+                h += struct.pack("!II", (3 << 26) | 17, 0)
             return self.ip4(47, self.gre(0x22EB, h + p, seq=True))
         if m in ("geneve", "geneve-opts"):
             opts = b""
@@ -420,6 +425,10 @@ CAPTURES = [
      [S("imap-starttls", "alice"), S("pop3-user", "bob")], [{"type": "erspan", "id": 102}],
      "userspace ERSPAN type III: GRE 0x22EB with sequence, ERSPAN header version 2, session 102, "
      "timestamps, direction bit, no platform subheader"),
+    ("erspan-type3-platform", ("user", dict(mode="erspan3-platform")),
+     [S("imap-login", "alice"), S("curl-pop3-login", "carol")], [{"type": "erspan", "id": 103}],
+     "userspace ERSPAN type III, session 103, with the optional 8-byte platform-specific "
+     "subheader (O bit set, Platf ID 3, port index 17)"),
     ("geneve", ("user", dict(mode="geneve")),
      [S("imap-login", "alice"), S("pop3-user", "bob")], [{"type": "geneve", "id": 4242}],
      "userspace GENEVE (UDP 6081) VNI 4242, no options, Ethernet payload"),
@@ -480,8 +489,8 @@ DERIVED = [
      "sending host does on a 1280 link. Re-fragmented because Linux's VXLAN over IPv6 does not "
      "fragment: on a 1280 underlay it drops the packet and lowers the inner path MTU instead"),
     ("plain-frag-ipv6", "plain-ipv6-base", "frag6",
-     "plain-ipv6-base re-fragmented with scapy fragment6: every packet over 120 bytes split into "
-     "fragments of at most 104 bytes of payload (in order)"),
+     "plain-ipv6-base re-fragmented with scapy fragment6: every packet that carries TCP data split "
+     "into fragments of 32 bytes (the first holds the TCP header, the data follows), in order"),
     ("frag-tiny", "plain-ipv4-base", "tiny",
      "plain-ipv4-base with every IPv4 packet split into 8-byte fragments (the first fragment holds "
      "only the TCP ports and sequence number: the TCP header is split)"),
@@ -766,7 +775,7 @@ def refragment(name, base, how):
     for p in pkts:
         t = p.time
         if how in ("frag6", "frag6-outer"):
-            limit = 1280 if how == "frag6-outer" else 120
+            limit = 1280 if how == "frag6-outer" else 72  # 72: IPv6 + a TCP header with timestamps
             if IPv6 in p and len(p[IPv6]) > limit:
                 ident += 1
                 ip6 = p[IPv6].copy()
@@ -777,7 +786,7 @@ def refragment(name, base, how):
                 eth = p[Ether].copy()
                 eth.remove_payload()
                 # fragSize: the size of each fragment's IPv6 packet (a multiple of 8 plus headers)
-                frags = [eth / f for f in fragment6(q, 1280 if how == "frag6-outer" else 152)]
+                frags = [eth / f for f in fragment6(q, 1280 if how == "frag6-outer" else 80)]
             else:
                 frags = [p]
         elif IP not in p:
