@@ -39,8 +39,9 @@ How each capture is made (one capture = one fresh set of namespaces):
   into its TUN/TAP.  Real TCP between real Dovecot and real clients runs through it; tcpdump on
   the client's underlay records the encapsulated frames.  Modes: GRE (key+seq, IPv4 payload),
   GRE over IPv6, gretap (0x6558), ERSPAN type I (GRE 0x88BE, no ERSPAN header), II (0x88BE with
-  sequence) and III (0x22EB; with and without the platform subheader), GENEVE (UDP 6081, without and with AWS-GWLB-style options),
-  IPv4-in-IPv4 (4), IPv6-in-IPv4 (41), IPv4-in-IPv6, MPLS (1, 2 and 3 labels; IPv4 and IPv6 by
+  sequence) and III (0x22EB; with and without the platform subheader), GENEVE (UDP 6081,
+  without and with AWS-GWLB-style options), IPv4-in-IPv4 (4), IPv6-in-IPv4 (41), IPv4-in-IPv6,
+  MPLS (1, 2 and 3 labels; IPv4 and IPv6 by
   version nibble; an Ethernet pseudowire with control word), PPPoE session, 802.1Q and QinQ.
   ERSPAN here carries both directions between two endpoints; on the wire that is what the ERSPAN
   session of a switch port looks like to a collector (both directions of the port, one session).
