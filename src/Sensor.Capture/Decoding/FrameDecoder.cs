@@ -305,7 +305,7 @@ public static class FrameDecoder
             case ProtoIpv6InIp:
                 // RFC 2003 / RFC 4213: no header of its own, so the protocol number is all there is to record.
                 next = protocol == ProtoIpInIp ? Layer.Ipv4 : Layer.Ipv6;
-                tunnel.Add(TunnelKind.IpInIp, (uint)protocol, separatesTenants: false);
+                tunnel.Add(TunnelKind.IpInIp, 0, separatesTenants: false, hasId: false);
                 if (tunnel.TunnelDepth > DecoderSettings.MaxTunnelDepth) { stop = DecodeResult.TooDeep; return false; }
                 return true;
             default:
@@ -333,23 +333,26 @@ public static class FrameDecoder
         if (p.Length < length) return DecodeResult.Malformed;
         uint key = hasKey ? BinaryPrimitives.ReadUInt32BigEndian(p[(hasChecksum ? 8 : 4)..]) : 0;
         p = p[length..];
-        tunnel.Add(TunnelKind.Gre, key, separatesTenants: hasKey);
         switch (protocol)
         {
-            case EtherIpv4: next = Layer.Ipv4; return Continue;
-            case EtherIpv6: next = Layer.Ipv6; return Continue;
-            case EtherTransparentBridging: next = Layer.Ethernet; return Continue; // gretap
-            case EtherMplsUnicast or EtherMplsMulticast: next = Layer.Mpls; return Continue;
             case EtherErspanII when !hasSequence:
-                tunnel.Add(TunnelKind.Erspan, 0, separatesTenants: false); // type I: the mirrored frame follows at once
+                tunnel.Add(TunnelKind.Erspan, 0, separatesTenants: false, hasId: false); // type I: the mirrored frame follows at once
                 next = Layer.Ethernet;
                 return Continue;
             case EtherErspanII:
                 return ErspanII(ref p, ref tunnel, out next);
             case EtherErspanIII:
                 return ErspanIII(ref p, ref tunnel, out next);
-            default:
-                return DecodeResult.UnknownEncapsulation;
+        }
+        // Under ERSPAN, GRE is only its transport; otherwise it is the tunnel, named by its key.
+        tunnel.Add(TunnelKind.Gre, key, separatesTenants: hasKey, hasId: hasKey);
+        switch (protocol)
+        {
+            case EtherIpv4: next = Layer.Ipv4; return Continue;
+            case EtherIpv6: next = Layer.Ipv6; return Continue;
+            case EtherTransparentBridging: next = Layer.Ethernet; return Continue; // gretap
+            case EtherMplsUnicast or EtherMplsMulticast: next = Layer.Mpls; return Continue;
+            default: return DecodeResult.UnknownEncapsulation;
         }
     }
 
@@ -425,7 +428,7 @@ public static class FrameDecoder
     /// MPLS, RFC 3032: label entries to the bottom of the stack (at most 8), then what the first nibble
     /// says: IPv4, IPv6, a pseudowire control word (0, RFC 4385) before an Ethernet frame, or an
     /// Ethernet pseudowire without one (RFC 4448). The labels are per hop and per direction, so they
-    /// are recorded (bottom label) but do not separate connections.
+    /// are recorded (each, top first) but do not separate connections; the stack is one tunnel layer.
     /// </summary>
     private static DecodeResult Mpls(ref ReadOnlySpan<byte> p, ref Encapsulation tunnel, out Layer next)
     {
@@ -436,9 +439,8 @@ public static class FrameDecoder
             if (p.Length < 4) return DecodeResult.Malformed;
             uint entry = BinaryPrimitives.ReadUInt32BigEndian(p);
             p = p[4..];
-            if ((entry & 0x100) == 0) continue;
-            tunnel.Add(TunnelKind.Mpls, entry >> 12, separatesTenants: false);
-            break;
+            tunnel.Add(TunnelKind.Mpls, entry >> 12, separatesTenants: false, sameLayer: labels > 0);
+            if ((entry & 0x100) != 0) break;
         }
         if (p.IsEmpty) return DecodeResult.Malformed;
         switch (p[0] >> 4)

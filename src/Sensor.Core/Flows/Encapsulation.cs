@@ -19,7 +19,7 @@ namespace Sensor.Core.Flows;
 public struct Encapsulation : IEquatable<Encapsulation>
 {
     /// <summary>Layers recorded for events; deeper stacks are still decoded and still separate tenants.</summary>
-    public const int MaxRecorded = 6;
+    public const int MaxRecorded = 8;
 
     private Layers _layers;
     private byte _count;
@@ -42,18 +42,31 @@ public struct Encapsulation : IEquatable<Encapsulation>
         {
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_count, nameof(index));
             ulong v = _layers[index];
-            return ((TunnelKind)(v >> 32), (uint)v);
+            return ((TunnelKind)(byte)(v >> 32), (uint)v);
         }
+    }
+
+    /// <summary>False for layers that carry no identifier (IP in IP, ERSPAN type I, GRE without a key).</summary>
+    public readonly bool HasId(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_count, nameof(index));
+        return (_layers[index] & HasIdBit) != 0;
     }
 
     public readonly bool Has(TunnelKind kind) => (Kinds & (1 << (int)kind)) != 0;
 
-    /// <summary>Records one layer; <paramref name="separatesTenants"/> folds its id into <see cref="Realm"/>.</summary>
-    public void Add(TunnelKind kind, uint id, bool separatesTenants)
+    private const ulong HasIdBit = 1UL << 40;
+
+    /// <summary>
+    /// Records one layer; <paramref name="separatesTenants"/> folds its id into <see cref="Realm"/>.
+    /// <paramref name="sameLayer"/>: another entry of the layer just recorded (the next MPLS label),
+    /// which does not count towards the tunnel depth.
+    /// </summary>
+    public void Add(TunnelKind kind, uint id, bool separatesTenants, bool hasId = true, bool sameLayer = false)
     {
-        if (_count < MaxRecorded) _layers[_count++] = ((ulong)kind << 32) | id;
+        if (_count < MaxRecorded) _layers[_count++] = ((ulong)kind << 32) | id | (hasId ? HasIdBit : 0);
         Depth++;
-        if (kind != TunnelKind.Vlan) TunnelDepth++;
+        if (kind != TunnelKind.Vlan && !sameLayer) TunnelDepth++;
         Kinds |= (ushort)(1 << (int)kind);
         if (separatesTenants)
         {
@@ -83,7 +96,7 @@ public struct Encapsulation : IEquatable<Encapsulation>
     public readonly override string ToString()
     {
         var parts = new string[_count];
-        for (int i = 0; i < _count; i++) parts[i] = $"{this[i].Kind.Name()}:{this[i].Id}";
+        for (int i = 0; i < _count; i++) parts[i] = HasId(i) ? $"{this[i].Kind.Name()}:{this[i].Id}" : this[i].Kind.Name();
         return string.Join(' ', parts);
     }
 

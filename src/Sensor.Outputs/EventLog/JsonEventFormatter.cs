@@ -93,7 +93,7 @@ public static class JsonEventFormatter
             var (kind, id) = tunnel[i];
             w.WriteStartObject();
             w.WriteString("type", kind.Name());
-            w.WriteNumber("id", id);
+            if (tunnel.HasId(i)) w.WriteNumber("id", id);
             w.WriteEndObject();
         }
         w.WriteEndArray();
