@@ -164,9 +164,12 @@ public static class ReadCommand
         int read = 0;
         int exit = ExitCodes.Ok;
 
+        var inputs = CaptureFiles.Expand(request.Paths).ToList();
+        // On a terminal only, for a large input; a timer reads the process's read counter (ReadProgress).
+        using var progress = ReadProgress.Start(inputs.Where(i => i.Problem is null).Select(i => i.Path).ToList());
         try
         {
-            foreach (var (path, problem) in CaptureFiles.Expand(request.Paths))
+            foreach (var (path, problem) in inputs)
             {
                 if (problem is not null)
                 {
@@ -176,7 +179,9 @@ public static class ReadCommand
                 }
                 writer.CaptureFile = path;
                 CaptureFileResult result;
-                if (threads > 1 && path != CaptureStreamSource.StandardInput && PcapFileReader.IsClassicPcap(path))
+                bool parallel = threads > 1 && path != CaptureStreamSource.StandardInput && PcapFileReader.IsClassicPcap(path);
+                progress?.FileStarted(path, parallel ? threads : 1);
+                if (parallel)
                 {
                     var outcome = ParallelFileAnalysis.Run(path, threads, options, limits, sink, LinkSupported, filter);
                     result = outcome.Result;
@@ -194,6 +199,7 @@ public static class ReadCommand
                     pipeline.Finish();
                     summary.AddPipeline(pipeline.Counters, pipeline.Servers!);
                 }
+                progress?.FileEnded();
                 if (filter?.Unusable is { } unusableFilter) Log.Warning("{Path}: {Problem}: its frames were not analysed", path, unusableFilter);
                 summary.AddFile(path, result.Read, result.Error);
                 writer.Flush();
@@ -212,6 +218,7 @@ public static class ReadCommand
             // Logged by the writer with its cause; what was written before stays.
             exit = ExitCodes.OutputFailed;
         }
+        progress?.Dispose(); // erased before the summary and the metrics line
         writer.Dispose();
         if (exit == ExitCodes.Ok && writer.Lost > 0) exit = ExitCodes.OutputFailed;
         if (filter is not null)
