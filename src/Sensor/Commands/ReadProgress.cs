@@ -66,11 +66,7 @@ internal sealed class ReadProgress : IDisposable
         if (paths.Count == 0 || paths.Any(p => p == Sensor.Capture.Files.CaptureStreamSource.StandardInput)) return null;
         if (!StderrIsTerminal() || BytesReadByThisProcess() is null) return null;
         long total = 0;
-        foreach (var p in paths)
-        {
-            try { total += new FileInfo(p).Length; }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        }
+        foreach (var p in paths) total += SizeOf(p);
         if (total < LargeInputBytes && paths.Count < ManyFiles) return null;
         return new ReadProgress(Console.Error, total, paths.Count);
     }
@@ -78,9 +74,7 @@ internal sealed class ReadProgress : IDisposable
     /// <summary>A file starts; <paramref name="readers"/> is how many times it will be read whole (the workers).</summary>
     public void FileStarted(string path, int readers)
     {
-        long size;
-        try { size = new FileInfo(path).Length; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { size = 0; }
+        long size = SizeOf(path);
         lock (_gate)
         {
             _fileNumber++;
@@ -160,6 +154,18 @@ internal sealed class ReadProgress : IDisposable
     private static string Duration(TimeSpan t) => t.TotalHours >= 1
         ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours}:{t.Minutes:00}:{t.Seconds:00}")
         : string.Create(CultureInfo.InvariantCulture, $"{t.Minutes}:{t.Seconds:00}");
+
+    /// <summary>The size of the file a path names, through symbolic links (FileInfo.Length of a link is the link's own); 0 when unknown.</summary>
+    private static long SizeOf(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target) info = target;
+            return info.Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
+    }
 
     /// <summary>The <c>rchar</c> line of /proc/self/io, or null where there is none (not Linux, or hidden).</summary>
     private static long? BytesReadByThisProcess()
