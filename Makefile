@@ -22,9 +22,15 @@ build:
 	dotnet build Sensor.sln -c $(CONFIG) -nologo -v quiet -clp:NoSummary
 
 # Build, then analyse every bundled capture and print what was found.
+# Two bundled test captures are damaged on purpose (pcaps/crafted/README.md): the demo says so
+# before the sensor's warning and error about them appear.
 demo: deps-demo build
 	@echo
 	@echo "== sensor read pcaps/   (secrets redacted; add --reveal-secrets to see them)"
+	@echo "   Two test captures are broken on purpose, so expect a warning and an error for them:"
+	@echo "   pcaps/crafted/truncated-file.pcap (cut off mid-packet; the packets before the cut are analysed)"
+	@echo "   pcaps/crafted/unknown-linktype.pcap (link type 147, which the sensor must not guess)."
+	@echo
 	@$(SENSOR) read pcaps/
 
 # Install what the tests need (libpcap, Dovecot, tcpdump, curl, tshark, dsniff), then run every test.

@@ -33,6 +33,8 @@ public sealed class CommandLineErrorTests
         { "--influx-api", ["read", "--influx-api", "v3", Capture] },
         { "--influx-api", ["run", "-i", "lo", "--influx-api", "0"] },
         { "--filter", ["read", "--filter", "tcp port", Capture] },
+        { "--metrics-time", ["read", "--metrics-time", "later", Capture] },
+        { "--metrics-time", ["read", "--metrics-time", "", Capture] },
         { "--filter", ["run", "-i", "lo", "--filter", "tcp port"] },
         { "--config", ["read", "--config", "/nonexistent/sensor.json", Capture] },
         { "--config", ["run", "-i", "lo", "--config", "/nonexistent/sensor.json"] },

@@ -20,6 +20,14 @@ public sealed class LineProtocolPoints(string sensorName)
     // re-reading a file rewrites the same points rather than adding new ones.
     private readonly Dictionary<string, long> _lastTimestamp = new();
 
+    /// <summary>
+    /// Stamp points with the time they are made (`read --metrics-time now`) instead of the packet's.
+    /// A capture months old otherwise lands outside a dashboard's "last 24 hours" and beyond a short
+    /// retention (VictoriaMetrics drops points older than its retention, one month by default, without a
+    /// word). The price: re-reading the file adds its points again instead of rewriting the same ones.
+    /// </summary>
+    public bool StampAtIngestion { get; init; }
+
     public string? From(SensorEvent e) => e switch
     {
         AuthAttempt a => Unique(PointData.Measurement("mail_auth")
@@ -56,6 +64,7 @@ public sealed class LineProtocolPoints(string sensorName)
 
     private string Unique(PointData p, long ts)
     {
+        if (StampAtIngestion) ts = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         var seriesOnly = p.ToLineProtocol();
         if (_lastTimestamp.Count > 200_000) _lastTimestamp.Clear(); // bounded; collisions are rare
         if (_lastTimestamp.TryGetValue(seriesOnly, out var last) && ts <= last) ts = last + 1;

@@ -31,7 +31,7 @@ public sealed class RetentionWarning(InfluxTarget target)
         if (DateTime.UtcNow - time < Old) return;
         _warned = true;
         Log.Warning("metrics: points are timestamped with the capture's time ({Oldest}); {Url} did not say it is InfluxDB, and servers with a " +
-                    "shorter retention (VictoriaMetrics' default: 1 month) drop such points without saying so: check its retention",
+                    "shorter retention (VictoriaMetrics' default: 1 month) drop such points without saying so: check its retention, or read with --metrics-time now",
             time.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), target.Url);
     }
 }

@@ -48,10 +48,15 @@ public static class ReadCommand
         });
         var config = new Option<string?>("--config", "-c") { Description = "JSON settings file, the same as `run` takes (analysis ports, guessing thresholds, reassembly bounds, Influx, Name); not read unless given." };
         var filter = new Option<string?>("--filter", "-f") { Description = "Analyse only frames this BPF filter matches (pcap-filter(7), as `tcpdump -r FILE EXPR`)." };
+        var metricsTime = new Option<string?>("--metrics-time")
+        {
+            Description = "Time of the metric points: packet (default: when the login was on the wire) or now (when read: an old capture's points " +
+                          "fall inside the dashboard's range and a short retention keeps them; re-reading a file then adds them again).",
+        }.OneOf("packet", "now");
         var events = new Option<string?>("--events", "-e") { Description = "Write the events as JSON lines to this file (created 0640) instead of stdout." };
         var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
         {
-            json, reveal, noSummary, threads, maxFlows, config, events, filter, paths,
+            json, reveal, noSummary, threads, maxFlows, config, events, filter, metricsTime, paths,
         };
         var shared = new SharedOptions();
         shared.AddTo(command);
@@ -79,6 +84,7 @@ public static class ReadCommand
                 Threads = parse.GetValue(threads) ?? ParallelFileAnalysis.DefaultWorkers,
                 EventsPath = parse.GetValue(events),
                 Filter = parse.GetValue(filter),
+                MetricsAtIngestion = string.Equals(parse.GetValue(metricsTime), "now", StringComparison.OrdinalIgnoreCase),
             });
         });
         return command;
@@ -94,6 +100,8 @@ public static class ReadCommand
         public string? EventsPath { get; init; }
         /// <summary>BPF expression, or null for every frame.</summary>
         public string? Filter { get; init; }
+        /// <summary>Metric points stamped when made rather than with packet time (`--metrics-time now`).</summary>
+        public bool MetricsAtIngestion { get; init; }
     }
 
     /// <summary>On an interrupt: what was found reaches stdout before the process ends (default handling follows).</summary>
@@ -146,7 +154,7 @@ public static class ReadCommand
         var summary = new RunSummary();
         var influx = settings.Influx.ToWriterSettings(settings.Name);
         var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;
-        var points = new LineProtocolPoints(influx.SensorName);
+        var points = new LineProtocolPoints(influx.SensorName) { StampAtIngestion = request.MetricsAtIngestion };
         IEventSink outputs = metrics is null
             ? new FanOutSink(writer, summary)
             : new FanOutSink(writer, summary, new MetricsSink(metrics, points));
@@ -158,9 +166,12 @@ public static class ReadCommand
         int read = 0;
         int exit = ExitCodes.Ok;
 
+        var inputs = CaptureFiles.Expand(request.Paths).ToList();
+        // On a terminal only, for a large input; a timer reads the process's read counter (ReadProgress).
+        using var progress = ReadProgress.Start(inputs.Where(i => i.Problem is null).Select(i => i.Path).ToList());
         try
         {
-            foreach (var (path, problem) in CaptureFiles.Expand(request.Paths))
+            foreach (var (path, problem) in inputs)
             {
                 if (problem is not null)
                 {
@@ -170,7 +181,9 @@ public static class ReadCommand
                 }
                 writer.CaptureFile = path;
                 CaptureFileResult result;
-                if (threads > 1 && path != CaptureStreamSource.StandardInput && PcapFileReader.IsClassicPcap(path))
+                bool parallel = threads > 1 && path != CaptureStreamSource.StandardInput && PcapFileReader.IsClassicPcap(path);
+                progress?.FileStarted(path, parallel ? threads : 1);
+                if (parallel)
                 {
                     var outcome = ParallelFileAnalysis.Run(path, threads, options, limits, sink, LinkSupported, filter);
                     result = outcome.Result;
@@ -188,6 +201,7 @@ public static class ReadCommand
                     pipeline.Finish();
                     summary.AddPipeline(pipeline.Counters, pipeline.Servers!);
                 }
+                progress?.FileEnded();
                 if (filter?.Unusable is { } unusableFilter) Log.Warning("{Path}: {Problem}: its frames were not analysed", path, unusableFilter);
                 summary.AddFile(path, result.Read, result.Error);
                 writer.Flush();
@@ -206,6 +220,7 @@ public static class ReadCommand
             // Logged by the writer with its cause; what was written before stays.
             exit = ExitCodes.OutputFailed;
         }
+        progress?.Dispose(); // erased before the summary and the metrics line
         writer.Dispose();
         if (exit == ExitCodes.Ok && writer.Lost > 0) exit = ExitCodes.OutputFailed;
         if (filter is not null)

@@ -21,6 +21,8 @@ public static class GrafanaProvisioning
     public static string DatasourcesFile => Path.Combine(Dir, "provisioning", "datasources", "mail-sensor.yaml");
     public static string DashboardProviderFile => Path.Combine(Dir, "provisioning", "dashboards", "mail-sensor.yaml");
     public static string AlertingFile => Path.Combine(Dir, "provisioning", "alerting", "mail-sensor.yaml");
+    /// <summary>The contact point and notification policy: optional, outside provisioning/ so that copying that folder never loads them.</summary>
+    public static string NotificationsFile => Path.Combine(Dir, "optional", "alerting", "mail-sensor-notifications.yaml");
     public static string DashboardFile => Path.Combine(Dir, "dashboards", "mail-sensor.json");
 
     public const string FluxUid = "mail-sensor-flux";

@@ -56,6 +56,9 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
     private static readonly TimeSpan DashboardRange = TimeSpan.FromMinutes(15);
     private const string DashboardInterval = "1m";
 
+    /// <summary>The `sensor` variable at "All", as Grafana writes a multi-value variable into an InfluxQL regex.</summary>
+    public const string AllSensors = "(s1|s2)";
+
     /// <summary>InfluxDB with the known points, shared by the tests of this class.</summary>
     public sealed class KnownData : IDisposable
     {
@@ -89,10 +92,12 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
     /// 10.0.0.2 pop3 USER cleartext failure at 130..133, APOP hashed success at 140;
     /// 10.0.0.3 imap AUTH=CRAM-MD5 hashed failure at 150, AUTH=SCRAM-SHA-256 hashed unknown at 200,
     /// AUTH=EXTERNAL none success at 210 (sensor s2). 13 attempts, 9 cleartext (10.0.0.1: 5, 10.0.0.2: 4), 7 failures.
-    /// STARTTLS — success at 5, 65 (10.0.0.1 imap), 125 (10.0.0.2 pop3), failure at 126: 3 successes.
+    /// STARTTLS — success at 5, 65 (10.0.0.1 imap), 125 (10.0.0.2 pop3), failure at 126: 3 successes;
+    /// one more success at 1000 (10.0.0.3 imap), after the dashboard's range.
     /// brute force — guessing 10.9.9.9 → 10.0.0.2 pop3 at 134 (4 failures, 1 username),
     /// spraying 10.9.9.8 → 10.0.0.1 imap at 230 (6 failures, 5 usernames).
-    /// health — sensor s1 at 0, 10, 70, 130, 190, 250 and restarted (counters back to 0) at 190;
+    /// health — sensor s1 at 0, 10, 70, 130, 190, 250 and restarted (counters back to 0) at 190
+    /// (points refused: 2 by 130, 1 more after the restart; dropped: 4 after the restart);
     /// sensor s2 at 0 and 600, all its counters still.
     /// </summary>
     private static IEnumerable<string> Points()
@@ -116,20 +121,21 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
         yield return Tls(65, "imap", "10.0.0.1", "success");
         yield return Tls(125, "pop3", "10.0.0.2", "success");
         yield return Tls(126, "pop3", "10.0.0.2", "failure");
+        yield return Tls(1000, "imap", "10.0.0.3", "success"); // 16:40, after the dashboard's range: a quarter hour with TLS and no cleartext login
 
         yield return $"mail_bruteforce,sensor=s1,proto=pop3,server=10.0.0.2,client=10.9.9.9,kind=guessing failures=4i,usernames=1i {Ns(134)}";
         yield return $"mail_bruteforce,sensor=s1,proto=imap,server=10.0.0.1,client=10.9.9.8,kind=spraying failures=6i,usernames=5i {Ns(230)}";
 
-        string Health(double t, string sensor, long packets, long kernelDrops, long gaps, long spooled, long writeFailures, long eventsLost = 0) =>
+        string Health(double t, string sensor, long packets, long kernelDrops, long gaps, long spooled, long writeFailures, long eventsLost = 0, long rejected = 0, long dropped = 0) =>
             $"sensor_health,sensor={sensor} packets={packets}i,bytes={packets * 120}i,kernel_drops={kernelDrops}i,interface_drops=0i," +
             $"flows=3i,buffered_bytes=0i,gaps={gaps}i,events_written=0i,events_lost={eventsLost}i,points_written={packets / 10}i,points_spooled={spooled}i," +
-            $"points_pending=0i,points_rejected=0i,points_dropped=0i,write_failures={writeFailures}i,analyzer_faults=0i {Ns(t)}";
+            $"points_pending=0i,points_rejected={rejected}i,points_dropped={dropped}i,write_failures={writeFailures}i,analyzer_faults=0i {Ns(t)}";
         yield return Health(0, "s1", 0, 0, 0, 0, 0);
         yield return Health(10, "s1", 100, 0, 1, 0, 0);
         yield return Health(70, "s1", 200, 5, 1, 0, 0, eventsLost: 2);
-        yield return Health(130, "s1", 300, 9, 2, 0, 0, eventsLost: 2);
+        yield return Health(130, "s1", 300, 9, 2, 0, 0, eventsLost: 2, rejected: 2);
         yield return Health(190, "s1", 10, 0, 0, 0, 0); // restarted: every counter from 0 again
-        yield return Health(250, "s1", 20, 3, 0, 4, 1, eventsLost: 1);
+        yield return Health(250, "s1", 20, 3, 0, 4, 1, eventsLost: 1, rejected: 1, dropped: 4);
         yield return Health(0, "s2", 0, 0, 0, 0, 0);
         yield return Health(600, "s2", 600, 0, 0, 0, 0);
     }
@@ -143,21 +149,23 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
     /// The query with Grafana's macros filled in, for an evaluation at T0 + <paramref name="now"/>:
     /// an alert query covers its relativeTimeRange before now, a dashboard query the dashboard range.
     /// </summary>
-    public static string Substitute(GrafanaQuery q, TimeSpan now)
+    public static string Substitute(GrafanaQuery q, TimeSpan now, string sensors = AllSensors)
     {
         var end = T0Ms + (long)now.TotalMilliseconds;
         var from = end - (q.LookbackFrom is { } f ? f * 1000 : (long)DashboardRange.TotalMilliseconds);
         var to = end - (q.LookbackTo ?? 0) * 1000;
         var text = q.Query
             .Replace("$timeFilter", $"time >= {from}ms and time <= {to}ms")
-            .Replace("$__interval", DashboardInterval);
-        Assert.False(text.Contains('$'), $"{q.Key}: a Grafana variable is left that this test does not know: {text}");
+            .Replace("$__interval", DashboardInterval)
+            .Replace("$sensor", sensors);
+        // A `$` before a letter, `_` or `{` is a variable; one before `/` ends a regex (/^...$/).
+        Assert.False(System.Text.RegularExpressions.Regex.IsMatch(text, @"\$[\w{]"), $"{q.Key}: a Grafana variable is left that this test does not know: {text}");
         return text;
     }
 
-    private List<Series> Run(GrafanaQuery q, TimeSpan now)
+    private List<Series> Run(GrafanaQuery q, TimeSpan now, string sensors = AllSensors)
     {
-        var text = Substitute(q, now);
+        var text = Substitute(q, now, sensors);
         using var doc = data.Server.Query(Database, text);
         var root = doc.RootElement;
         if (root.TryGetProperty("error", out var err)) throw new Xunit.Sdk.XunitException($"{q.Key}: {err}\n{text}");
@@ -172,6 +180,22 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
     }
 
     private List<Series> RunDashboard(string key) => Run(QueryByKey(key), DashboardNow);
+
+    private List<Series> RunDashboard(string key, TimeSpan now, string sensors = AllSensors) => Run(QueryByKey(key), now, sensors);
+
+    /// <summary>
+    /// What the STARTTLS share panel shows, by its transformations: the two answers joined, sessions =
+    /// the sum of the fields there are, share = 1 - cleartext / sessions; with no cleartext field the
+    /// chain yields no value, which the panel's null mapping shows as 100 %. Null: nothing to show.
+    /// </summary>
+    private double ShareShown(TimeSpan now)
+    {
+        double? starttls = RunDashboard("dashboard/STARTTLS share/A", now) is [var a] ? a.Number(0, "sum") : null;
+        double? cleartext = RunDashboard("dashboard/STARTTLS share/B", now) is [var b] ? b.Number(0, "sum") : null;
+        if (cleartext is null) return 1.0; // the "null+nan" mapping: 100 %
+        double sessions = (starttls ?? 0) + cleartext.Value;
+        return 1 - (cleartext.Value / sessions);
+    }
 
     private static Series Only(List<Series> result, string key)
     {
@@ -266,7 +290,15 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
             double starttls = Single(RunDashboard("dashboard/STARTTLS share/A"), "starttls");
             double cleartext = Single(RunDashboard("dashboard/STARTTLS share/B"), "cleartext");
             Assert.Equal(9, cleartext);
-            Assert.Equal(0.25, starttls / (starttls + cleartext)); // what the panel's transformations compute
+            Assert.Equal(0.25, ShareShown(DashboardNow)); // 1 - 9 / (3 + 9), what the panel's transformations compute
+            // 10:00-25:00: one STARTTLS and no cleartext login. Query B has no row to give (InfluxQL
+            // makes no 0 from nothing, not even with fill(0)): the panel must show 100 %, not "No data".
+            var later = TimeSpan.FromMinutes(25);
+            Assert.Empty(RunDashboard("dashboard/STARTTLS share/B", later));
+            Assert.Equal(1, Single(RunDashboard("dashboard/STARTTLS share/A", later), "starttls"));
+            Assert.Equal(1.0, ShareShown(later));
+            // Only s2: no STARTTLS and no cleartext login in 0:00-15:00.
+            Assert.Empty(RunDashboard("dashboard/STARTTLS share/B", DashboardNow, "s2"));
         },
 
         ["dashboard/Brute-force episodes/A"] = () =>
@@ -339,16 +371,18 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
             Assert.All(series.Values.SelectMany(s => s.PerMinute("packets_per_second").Values), v => Assert.True(v >= 0));
         },
 
-        ["dashboard/Sensor: drops, gaps, spooled points, write failures/A"] = () =>
+        ["dashboard/Sensor: drops, gaps, spooled, refused and dropped points, write failures/A"] = () =>
         {
-            var series = ByLabel(RunDashboard("dashboard/Sensor: drops, gaps, spooled points, write failures/A"));
+            var series = ByLabel(RunDashboard("dashboard/Sensor: drops, gaps, spooled, refused and dropped points, write failures/A"));
             var s1 = series["sensor=s1"];
             Assert.Equal(12, s1.Sum("kernel_drops"));
             Assert.Equal(1, s1.Sum("gaps"));   // max per minute 1, 1, 2 | restart | 0, 0
             Assert.Equal(4, s1.Sum("points_spooled"));
             Assert.Equal(1, s1.Sum("write_failures"));
+            Assert.Equal(3, s1.Sum("points_rejected")); // 2, the restart ignored, + 1
+            Assert.Equal(4, s1.Sum("points_dropped"));
             Assert.Equal(new Dictionary<int, double> { [1] = 5, [2] = 4, [4] = 3 }, s1.PerMinute("kernel_drops").Where(kv => kv.Value != 0).ToDictionary());
-            foreach (var column in new[] { "kernel_drops", "gaps", "points_spooled", "write_failures" })
+            foreach (var column in new[] { "kernel_drops", "gaps", "points_spooled", "points_rejected", "points_dropped", "write_failures" })
                 Assert.Equal(0, series["sensor=s2"].Sum(column));
         },
 
@@ -403,7 +437,21 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
             Assert.Empty(Firing("mail-sensor-silent", At(5)));                                // both reported within 5 min
             Assert.Equal(["sensor=s1"], Firing("mail-sensor-silent", At(15)));                // s1's last point at 4:10
             Assert.Equal(["sensor=s1", "sensor=s2"], Firing("mail-sensor-silent", At(17)));   // s2's last point at 10:00
-            Assert.Equal(["(no data)"], Firing("mail-sensor-silent", TimeSpan.FromHours(2))); // no sensor at all for an hour
+            Assert.Equal(["sensor=s1", "sensor=s2"], Firing("mail-sensor-silent", TimeSpan.FromHours(2))); // still watched: stopped, not forgotten
+            Assert.Empty(Firing("mail-sensor-silent", TimeSpan.FromHours(25)));                      // a day without health: no longer watched
+            Assert.Empty(Firing("mail-sensor-silent", TimeSpan.FromMinutes(-30)));                   // before any sensor_health (a read-only site): no alert
+        },
+
+        ["alert/mail-sensor-points-lost/A"] = () =>
+        {
+            var reduced = new Dictionary<string, double>();
+            Assert.Equal(["sensor=s1"], Firing("mail-sensor-points-lost", At(5), reduced));
+            Assert.Equal(7, reduced["sensor=s1"]); // refused 2, the restart ignored, + 1; dropped 4
+            reduced.Clear();
+            Assert.Equal(["sensor=s1"], Firing("mail-sensor-points-lost", At(7, 15), reduced));
+            Assert.Equal(5, reduced["sensor=s1"]); // after the restart only: 1 + 4
+            Assert.Empty(Firing("mail-sensor-points-lost", At(10, 30))); // s2 lost none
+            Assert.Empty(Firing("mail-sensor-points-lost", At(20)));
         },
     };
 
@@ -428,6 +476,23 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
             var result = Run(q, q.LookbackFrom is null ? DashboardNow : At(5));
             Assert.True(result.Count > 0 && result.All(s => s.Rows.Count > 0), $"{q.Key} found nothing in the known data:\n{Substitute(q, DashboardNow)}");
         }
+    }
+
+    [Fact]
+    public void TheSensorVariableListsTheSensorsAndNarrowsThePanelsToThem()
+    {
+        var variable = Objects(LoadDashboard()["templating"]?["list"]).Single(v => Str(v["name"]) == "sensor");
+        using var doc = data.Server.Query(Database, Str(variable["query"])!);
+        var values = doc.RootElement.GetProperty("results")[0].GetProperty("series").EnumerateArray()
+            .SelectMany(s => s.GetProperty("values").EnumerateArray().Select(v => v[1].GetString()!)).ToHashSet();
+        Assert.Equal(["s1", "s2"], values.Order(StringComparer.Ordinal));
+
+        // s2 only: its one login (EXTERNAL), none of s1's cleartext logins, brute force or health.
+        Assert.Empty(RunDashboard("dashboard/Cleartext logins/A", DashboardNow, "s2"));
+        Assert.Empty(RunDashboard("dashboard/Brute-force episodes/A", DashboardNow, "s2"));
+        Assert.Equal(1, Only(RunDashboard("dashboard/Login failure rate/B", DashboardNow, "s2"), "attempts").Sum("sum"));
+        Assert.Equal(["sensor=s2"], ByLabel(RunDashboard("dashboard/Sensor: packets per second/A", DashboardNow, "s2")).Keys);
+        Assert.Equal(9, Single(RunDashboard("dashboard/Cleartext logins/A", DashboardNow, "s1"), "s1's cleartext logins"));
     }
 
     [Fact]

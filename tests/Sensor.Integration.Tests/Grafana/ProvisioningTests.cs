@@ -23,7 +23,7 @@ public sealed class ProvisioningTests
     [Fact]
     public void EveryFileParsesAndTheProvisioningFilesAreApiVersion1()
     {
-        foreach (var file in new[] { DatasourcesFile, DashboardProviderFile, AlertingFile })
+        foreach (var file in new[] { DatasourcesFile, DashboardProviderFile, AlertingFile, NotificationsFile })
         {
             var yaml = LoadYaml(file);
             Assert.True(Str(yaml["apiVersion"]) == "1", $"{file}: apiVersion is {Str(yaml["apiVersion"]) ?? "missing"}, Grafana reads 1");
@@ -111,7 +111,7 @@ public sealed class ProvisioningTests
         var cleartext = PanelTitled("cleartext logins by server and mechanism");
         Assert.Equal("timeseries", Str(cleartext["type"]));
         Assert.Contains(
-            "SELECT sum(\"count\") FROM \"mail_auth\" WHERE \"exposure\"='cleartext' AND $timeFilter GROUP BY time($__interval), \"server\", \"mechanism\" fill(0)",
+            "SELECT sum(\"count\") FROM \"mail_auth\" WHERE \"exposure\"='cleartext' AND \"sensor\" =~ /^$sensor$/ AND $timeFilter GROUP BY time($__interval), \"server\", \"mechanism\" fill(0)",
             Queries(cleartext));
 
         var failures = PanelTitled("failure rate");
@@ -129,7 +129,7 @@ public sealed class ProvisioningTests
         Assert.Contains(panels, p => Queries(p).Contains("FROM \"mail_bruteforce\""));
 
         var health = string.Join("\n", panels.Select(Queries).Where(q => q.Contains("FROM \"sensor_health\"")));
-        foreach (var field in new[] { "packets", "kernel_drops", "gaps", "points_spooled", "write_failures" })
+        foreach (var field in new[] { "packets", "kernel_drops", "gaps", "points_spooled", "points_rejected", "points_dropped", "write_failures" })
             Assert.True(health.Contains($"\"{field}\""), $"no sensor_health panel shows {field}");
     }
 
@@ -287,7 +287,7 @@ public sealed class ProvisioningTests
     }
 
     [Fact]
-    public void TheFourRequiredAlertRulesAreThere()
+    public void TheRequiredAlertRulesAreThere()
     {
         var rules = AlertRules(Alerting).ToList();
         string Query(JsonObject r) => string.Join("\n", Objects(r["data"]).Select(d => Str(d["model"]?["query"])).Where(q => q is not null));
@@ -318,9 +318,15 @@ public sealed class ProvisioningTests
 
         var silent = RuleReading(q => q.Contains("FROM \"sensor_health\"") && q.Contains("count("), "a silent sensor");
         Assert.Equal(("lt", 1.0), Threshold(silent));
-        Assert.Equal("Alerting", Str(silent["noDataState"]));
+        // Only sensors that send sensor_health have a series to alert on: a site that only pushes from
+        // `sensor read` has none, and no data must not alert there.
+        Assert.Equal("OK", Str(silent["noDataState"]));
 
-        Assert.Equal(4, new[] { cleartext, brute, drops, silent }.Distinct().Count());
+        var pointsLost = RuleReading(q => q.Contains("\"points_dropped\"") && q.Contains("\"points_rejected\""), "dropped or refused metric points");
+        Assert.Equal(("gt", 0.0), Threshold(pointsLost));
+        Assert.Matches(@"non_negative_difference\(""points_dropped""\).*non_negative_difference\(""points_rejected""\)", Query(pointsLost));
+
+        Assert.Equal(5, new[] { cleartext, brute, drops, silent, pointsLost }.Distinct().Count());
     }
 
     [Fact]
@@ -337,9 +343,35 @@ public sealed class ProvisioningTests
     }
 
     [Fact]
+    public void TheRulesAloneNeverReplaceASitesNotificationPolicies()
+    {
+        // Grafana's provisioned `policies` replace the organisation's whole policy tree: the rules file,
+        // which every site copies, must hold none, nor a contact point; the optional file holds them.
+        Assert.Null(Alerting["policies"]);
+        Assert.Null(Alerting["contactPoints"]);
+        Assert.NotEmpty(AlertRules(Alerting));
+        Assert.False(NotificationsFile.StartsWith(Path.Combine(Dir, "provisioning") + Path.DirectorySeparatorChar, StringComparison.Ordinal),
+            "the notification policy must not sit where `cp -r config/grafana/provisioning/*` would load it");
+        Assert.Empty(AlertRules(LoadYaml(NotificationsFile)));
+    }
+
+    [Fact]
+    public void EveryDashboardQueryIsNarrowedByTheSensorVariable()
+    {
+        var d = LoadDashboard();
+        var variable = Assert.Single(Objects(d["templating"]?["list"]), v => Str(v["name"]) == "sensor");
+        Assert.Equal("query", Str(variable["type"]));
+        Assert.Equal(InfluxQlUid, Str(variable["datasource"]?["uid"]));
+        Assert.Equal("true", Str(variable["includeAll"]));
+        Assert.Equal("true", Str(variable["multi"]));
+        foreach (var q in DashboardQueries(d))
+            Assert.True(q.Query.Contains("\"sensor\" =~ /^$sensor$/"), $"{q.Key} does not follow the sensor variable: {q.Query}");
+    }
+
+    [Fact]
     public void TheNotificationPolicySendsToProvisionedContactPoints()
     {
-        var alerting = Alerting;
+        var alerting = LoadYaml(NotificationsFile);
         var contactPoints = Objects(alerting["contactPoints"]).ToList();
         Assert.NotEmpty(contactPoints);
         var names = contactPoints.Select(c => Str(c["name"])).ToHashSet();
