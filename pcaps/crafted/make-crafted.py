@@ -1317,8 +1317,10 @@ def gen_html_hostile():
     cv.s(b"+ \r\n")
     ts = cv.c(b64(b"report-secret-4").encode() + b"\r\n")
     cv.s(b"a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n")
+    # An unknown mechanism: no username, exposure unknown, and nothing to reveal.
     cv.events.append((ts, 0, {"event_type": "auth", **cv._endpoints("imap"),
-                              "auth": {"mechanism": "AUTH=" + HTML_MECHANISM.decode(), "outcome": "failure"}}))
+                              "auth": {"mechanism": "AUTH=" + HTML_MECHANISM.decode(), "username": None,
+                                       "exposure": "unknown", "outcome": "failure", "secret": "[redacted]"}}))
     imap_logout(cv, b"a2")
     convs.append(cv)
 

@@ -189,7 +189,7 @@ public sealed class ReportCollector : IEventSink
             Episodes = new RowsShown<EpisodeRow>(_episodes, _episodeCount - _episodes.Count),
             Timeline = _timeline,
             Files = new RowsShown<FileRow>(_files, _filesNotShown),
-            Skipped = SkipRows(),
+            Counters = CounterRows(),
             Incomplete = Incomplete,
         };
     }
@@ -217,23 +217,23 @@ public sealed class ReportCollector : IEventSink
         FailureRate = s.Logins.FailureRate,
     };
 
-    private List<SkipRow> SkipRows()
+    private List<CounterRow> CounterRows()
     {
-        var rows = new List<SkipRow>();
+        var rows = new List<CounterRow>();
         foreach (var f in typeof(SensorCounters).GetFields())
         {
             // The live gauge means nothing at the end of a read; the event counts are in the headline.
             if (f.FieldType != typeof(long) || f.Name is nameof(SensorCounters.BytesBufferedNow)) continue;
-            rows.Add(new SkipRow(SnakeCase(f.Name), Words(f.Name), (long)f.GetValue(_totals)!));
+            rows.Add(new CounterRow(SnakeCase(f.Name), Words(f.Name), (long)f.GetValue(_totals)!));
         }
-        rows.Add(new SkipRow("server_postures_not_kept", "servers beyond the posture table's cap", _postureOverflow));
-        rows.Add(new SkipRow("report_servers_not_kept", $"report: events of servers beyond its {MaxTracked:N0}", _serversUntracked));
-        rows.Add(new SkipRow("report_clients_not_kept", $"report: logins of clients beyond its {MaxTracked:N0}", _clientsUntracked));
-        rows.Add(new SkipRow("report_usernames_not_kept", $"report: logins of usernames beyond its {MaxTracked:N0}", _usernamesUntracked));
+        rows.Add(new CounterRow("server_postures_not_kept", "servers beyond the posture table's cap", _postureOverflow));
+        rows.Add(new CounterRow("report_servers_not_kept", $"report: events of servers beyond its {MaxTracked:N0}", _serversUntracked));
+        rows.Add(new CounterRow("report_clients_not_kept", $"report: logins of clients beyond its {MaxTracked:N0}", _clientsUntracked));
+        rows.Add(new CounterRow("report_usernames_not_kept", $"report: logins of usernames beyond its {MaxTracked:N0}", _usernamesUntracked));
         if (Guessing is { } d)
         {
-            rows.Add(new SkipRow("guessing_clients_evicted", "guessing detector: clients evicted at its cap", d.ClientsEvicted));
-            rows.Add(new SkipRow("guessing_usernames_evicted", "guessing detector: usernames evicted at its cap", d.UsernamesEvicted));
+            rows.Add(new CounterRow("guessing_clients_evicted", "guessing detector: clients evicted at its cap", d.ClientsEvicted));
+            rows.Add(new CounterRow("guessing_usernames_evicted", "guessing detector: usernames evicted at its cap", d.UsernamesEvicted));
         }
         return rows;
     }

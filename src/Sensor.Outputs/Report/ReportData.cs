@@ -78,8 +78,8 @@ public static class ReportData
                 w.WriteBoolean("read", f.Read);
                 if (f.Problem is not null) w.WriteString("problem", f.Problem);
             });
-            w.WriteStartObject("skipped");
-            foreach (var s in m.Skipped) w.WriteNumber(s.Key, s.Value);
+            w.WriteStartObject("counters");
+            foreach (var s in m.Counters) w.WriteNumber(s.Key, s.Value);
             w.WriteEndObject();
             w.WriteEndObject();
         }

@@ -15,7 +15,7 @@ public sealed record ReportModel
     public required TimelineBuckets Timeline { get; init; }
     public required RowsShown<FileRow> Files { get; init; }
     /// <summary>Every skip, bound and loss of the run, in a fixed order.</summary>
-    public required IReadOnlyList<SkipRow> Skipped { get; init; }
+    public required IReadOnlyList<CounterRow> Counters { get; init; }
     /// <summary>Why the report may be missing something (reading stopped early), or null.</summary>
     public string? Incomplete { get; init; }
 }
@@ -104,5 +104,5 @@ public sealed record EpisodeRow
 /// <summary>One capture file or folder entry of the run and what became of it.</summary>
 public sealed record FileRow(string Path, bool Read, string? Problem);
 
-/// <summary>One counter of what was skipped or lost: its name in the data, its words on the page.</summary>
-public sealed record SkipRow(string Key, string Label, long Value);
+/// <summary>One counter of the run (volumes, and every skip, bound hit and loss): its name in the data, its words on the page.</summary>
+public sealed record CounterRow(string Key, string Label, long Value);

@@ -164,17 +164,23 @@ public static class ReportPage
         files.WriteTo(sb, m.Files.NotShown, "No capture given.");
         sb.Append("<p class=\"note\">Counters of the whole run: every bound hit and every input skipped or lost is counted here.</p>\n");
         var counters = new HtmlTable("skipped-table", ("Counter", false), ("Value", true));
-        foreach (var s in m.Skipped)
-            counters.Row(new HtmlTable.Cell(HtmlText.Of(s.Label), null, s.Key), s.Value > 0 && IsLoss(s.Key) ? Alarm(s.Value) : HtmlTable.Cell.Number(s.Value));
+        foreach (var s in m.Counters)
+            counters.Row(new HtmlTable.Cell(HtmlText.Of(s.Label), null, "counter-" + s.Key.Replace('_', '-')), s.Value > 0 && IsLoss(s.Key) ? Alarm(s.Value) : HtmlTable.Cell.Number(s.Value));
         counters.WriteTo(sb, 0, "");
         sb.Append("</section>\n");
     }
 
-    /// <summary>Counters that mean something was not analysed (rather than volume or ordinary traffic).</summary>
-    private static bool IsLoss(string key) =>
-        key.Contains("gap") || key.Contains("limit") || key.Contains("evicted") || key.Contains("not_kept") || key.Contains("overflow")
-        || key.Contains("too_long") || key.Contains("malformed") || key.Contains("fault") || key.Contains("unproven") || key.Contains("truncated")
-        || key.Contains("budget") || key.Contains("without");
+    /// <summary>Counters that mean something was not analysed (rather than volume or ordinary traffic): shown in red when not zero.</summary>
+    private static readonly HashSet<string> Losses =
+    [
+        "packets_malformed", "packets_truncated_by_snaplen", "ip_fragments_skipped", "flows_evicted_at_limit", "gaps", "gap_bytes",
+        "flow_buffer_limit_hits", "global_buffer_limit_hits", "segments_dropped_at_limit", "lines_too_long", "line_budget_hits",
+        "malformed_lines", "pending_command_overflows", "tls_without_start_tls_seen", "credentials_unproven", "answers_after_loss",
+        "analyzer_faults", "server_postures_not_kept", "report_servers_not_kept", "report_clients_not_kept", "report_usernames_not_kept",
+        "guessing_clients_evicted", "guessing_usernames_evicted",
+    ];
+
+    private static bool IsLoss(string key) => Losses.Contains(key);
 
     private static HtmlTable.Cell YesNo(bool? value) => value switch
     {

@@ -14,6 +14,7 @@ namespace Sensor.Outputs.Report;
 public static class TimelineChart
 {
     private const int Width = 960, Height = 280, Left = 52, Right = 12, Top = 12, Bottom = 44;
+    private const int MinSlots = 24;
 
     public static readonly IReadOnlyList<string> SeriesNames =
         TimelineBuckets.Exposures.SelectMany(e => TimelineBuckets.Outcomes.Select(o => $"{EventNames.Of(e)}-{EventNames.Of(o)}")).ToList();
@@ -46,6 +47,13 @@ public static class TimelineChart
         long width = t.WidthSeconds;
         long first = buckets[0].StartSeconds, last = buckets[^1].StartSeconds;
         int slots = (int)((last - first) / width) + 1;
+        if (slots < MinSlots)
+        {
+            // A short capture: empty columns either side, so one burst is a bar and not a wall.
+            first -= (MinSlots - slots) / 2 * width;
+            last += (MinSlots - slots - (MinSlots - slots) / 2) * width;
+            slots = MinSlots;
+        }
         long peak = buckets.Max(b => b.Counts.Sum());
         long top = NiceCeiling(peak);
         double plotW = Width - Left - Right, plotH = Height - Top - Bottom;
