@@ -36,7 +36,7 @@ public sealed class ReportCollectorTests
 
         var buckets = inOrder.Buckets.ToList();
         Assert.True(buckets[^1].StartSeconds - buckets[0].StartSeconds < TimelineBuckets.MaxBuckets * inOrder.WidthSeconds);
-        Assert.Equal(604_800 * 4, inOrder.WidthSeconds); // a year does not fit 240 weeks' worth of days, so 4 weeks
+        Assert.Equal(604_800, inOrder.WidthSeconds); // a year does not fit 240 one-day columns; its 53 weeks do
         Assert.Equal(times.Count, buckets.Sum(b => b.Counts.Sum()));
         Assert.Equal(inOrder.WidthSeconds, shuffled.WidthSeconds);
         Assert.Equal(buckets.Select(b => (b.StartSeconds, string.Join(',', b.Counts))), shuffled.Buckets.Select(b => (b.StartSeconds, string.Join(',', b.Counts))));

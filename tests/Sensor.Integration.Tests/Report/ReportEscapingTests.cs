@@ -10,7 +10,7 @@ namespace Sensor.Integration.Tests.Report;
 public sealed class ReportEscapingTests : IDisposable
 {
     private static readonly string[] Captures =
-        ["html-hostile-usernames.pcap", "html-hostile-mechanism.pcap"].Select(c => Path.Combine(RepoPaths.Pcaps, "crafted", c)).ToArray();
+        new[] { "html-hostile-usernames.pcap", "html-hostile-mechanism.pcap" }.Select(c => Path.Combine(RepoPaths.Pcaps, "crafted", c)).ToArray();
     private readonly ReportRun _run = new(["--reveal-secrets", .. Captures]); // the events get the passwords, the page must not
     private readonly HeadlessChromium _browser = new();
 
