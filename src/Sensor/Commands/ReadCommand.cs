@@ -52,6 +52,7 @@ public static class ReadCommand
         var events = new Option<string?>("--events", "-e") { Description = "Write the events as JSON lines to this file (created 0640) instead of stdout." };
         var report = new Option<string?>("--report", "-r")
         {
+            HelpName = "FILE.html",
             Description = "Also write a self-contained HTML report (servers, clients, usernames, timeline, guessing, what was skipped) to this file; passwords are never in it.",
         };
         var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
@@ -165,8 +166,9 @@ public static class ReadCommand
         {
             StopOnFailure = true,
         };
-        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => FlushQuietly(writer));
-        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => FlushQuietly(writer));
+        // The report is not written on an interrupt (the read did not finish); its temporary file goes.
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => { FlushQuietly(writer); reportFile?.Dispose(); });
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => { FlushQuietly(writer); reportFile?.Dispose(); });
         var summary = new RunSummary();
         var influx = settings.Influx.ToWriterSettings(settings.Name);
         var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;

@@ -50,6 +50,38 @@ public sealed class ReportOutputTests
     }
 
     [Fact]
+    public async Task AReadStoppedBySigtermLeavesNeitherAPageNorItsTemporaryFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("sensor-report-").FullName;
+        try
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo(RepoPaths.SensorExecutable)
+            {
+                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            };
+            foreach (var a in (string[])["read", "--json", "--report", Path.Combine(dir, "report.html"), "-"]) psi.ArgumentList.Add(a);
+            using var sensor = System.Diagnostics.Process.Start(psi)!;
+            var stdout = sensor.StandardOutput.ReadToEndAsync();
+            var stderr = sensor.StandardError.ReadToEndAsync();
+            // A capture on standard input that has not ended: the read is under way when the signal comes.
+            sensor.StandardInput.BaseStream.Write(File.ReadAllBytes(Path.Combine(RepoPaths.Pcaps, "crafted", "pop3-user-pass.pcap")));
+            sensor.StandardInput.BaseStream.Flush();
+            var until = DateTime.UtcNow.AddSeconds(30);
+            while (Directory.GetFiles(dir).Length == 0 && DateTime.UtcNow < until) Thread.Sleep(20);
+            Assert.Single(Directory.GetFiles(dir), f => Path.GetFileName(f).EndsWith(".tmp"));
+            Thread.Sleep(500);
+            Assert.False(sensor.HasExited, "the read ended before the signal");
+            Posix.Kill(sensor.Id, Posix.SigTerm);
+            Assert.True(sensor.WaitForExit(30_000));
+            Assert.Empty(Directory.GetFiles(dir));
+            sensor.StandardInput.Close();
+            await stdout;
+            Assert.DoesNotContain("report written", await stderr);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void TheReportOfAManyClientCaptureKeepsItsTablesAndTimelineBounded()
     {
         var dir = Directory.CreateTempSubdirectory("sensor-report-").FullName;
