@@ -82,6 +82,23 @@ public sealed class ReportOutputTests
     }
 
     [Fact]
+    public void EveryGuessingEpisodeOfTheRunIsARowOfTheGuessingTable()
+    {
+        // The crafted captures share one client and server and one clock: their failures add up to episodes.
+        using var run = new ReportRun(Path.Combine(RepoPaths.Pcaps, "crafted"));
+        var alerts = run.Events.Where(e => (string?)e["event_type"] == "bruteforce").ToList();
+        Assert.NotEmpty(alerts);
+        var rows = JsonNode.Parse(run.DataSection)!["guessing"]!["rows"]!.AsArray();
+        string Key(string time, string kind, string client, string server, long failures) => $"{time} {kind} {client} {server} {failures}";
+        Assert.Equal(
+            alerts.Select(a => Key((string)a["timestamp"]!, (string)a["bruteforce"]!["kind"]!, (string)a["src_ip"]!,
+                ReportRun.Endpoint((string)a["dest_ip"]!, (int)a["dest_port"]!), (long)a["bruteforce"]!["failures"]!)),
+            rows.Select(r => Key((string)r!["timestamp"]!, (string)r["kind"]!, (string)r["client"]!, (string)r["server"]!, (long)r["failures"]!)));
+        Assert.Equal(alerts.Count, CountOf(run.Html[..run.Html.IndexOf("id=\"report-data\"", StringComparison.Ordinal)], "<tr><td>20"));
+        Assert.Equal(alerts.Count.ToString(), System.Text.RegularExpressions.Regex.Match(run.Html, "id=\"n-guessing\"[^>]*><dt>[^<]*</dt><dd>([0-9]+)</dd>").Groups[1].Value);
+    }
+
+    [Fact]
     public void TheReportOfAManyClientCaptureKeepsItsTablesAndTimelineBounded()
     {
         var dir = Directory.CreateTempSubdirectory("sensor-report-").FullName;
