@@ -24,13 +24,8 @@ public sealed class LoginTally
         }
         if (a.Outcome == AuthOutcome.Success) Successes++;
         else if (a.Outcome == AuthOutcome.Failure) Failures++;
-        Seen(a.TimestampNs);
-    }
-
-    public void Seen(long ns)
-    {
-        FirstNs = Math.Min(FirstNs, ns);
-        LastNs = Math.Max(LastNs, ns);
+        FirstNs = Math.Min(FirstNs, a.TimestampNs);
+        LastNs = Math.Max(LastNs, a.TimestampNs);
     }
 
     /// <summary>Failures among the logins whose answer was seen, or null when none was.</summary>

@@ -76,11 +76,8 @@ public sealed class ReportCollector : IEventSink
             case StartTlsUpgrade t:
                 if (t.Outcome == AuthOutcome.Success) _startTlsUpgrades++;
                 else if (t.Outcome == AuthOutcome.Failure) _startTlsRefused++;
-                if (Server(t.Server, t.Protocol) is { } ts)
-                {
-                    if (t.Outcome == AuthOutcome.Failure) ts.StartTlsRefused++;
-                    ts.Logins.Seen(t.TimestampNs);
-                }
+                // A server seen only refusing STARTTLS is still a server of the capture: it gets its row.
+                if (Server(t.Server, t.Protocol) is { } ts && t.Outcome == AuthOutcome.Failure) ts.StartTlsRefused++;
                 break;
             case PasswordGuessing g:
                 if (_episodeCount++ >= MaxEpisodes) break;
