@@ -30,6 +30,8 @@ if [ "$what" = test ]; then
   have_cmd swaks || need+=(swaks)
   have_cmd msmtp || need+=(msmtp)
   perl -MNet::SSLeay -e1 2>/dev/null || need+=(libnet-ssleay-perl)
+  # The HTML report's tests render it in a real headless browser (tests/Sensor.Integration.Tests/Report).
+  have_cmd chromium || need+=(chromium)
 fi
 if [ "$what" = fuzz ]; then
   have_cmd afl-fuzz || need+=(afl++)

@@ -1274,6 +1274,60 @@ def gen_hostile():
     write_single("imap-authenticate-hostile-mechanism", cv)
 
 
+# Usernames and a mechanism that attack an HTML output (the report of `sensor read --report`): each
+# would open an element, run script or leave an attribute if written into a page unescaped.
+HTML_SCRIPT = "<script>window.pwned=1</script>"
+HTML_ATTRIBUTE = "\"><img src=x onerror=\"window.pwned=2\">"
+HTML_ENTITIES = "O'Brien & <b>Co</b> &amp; '\"`"
+HTML_MECHANISM = b"X-<SVG/ONLOAD=WINDOW.PWNED=3>"
+
+
+def gen_html_hostile():
+    # html-hostile-usernames: three logins whose usernames are HTML
+    convs = []
+    cv = imap_at(50611, T0_NS)
+    user = HTML_SCRIPT.encode()
+    ts = cv.c(b"a1 LOGIN {%d+}\r\n" % len(user) + user + b" {15+}\r\nreport-secret-1\r\n")
+    cv.s(b"a1" + IMAP_LOGGED_IN)
+    cv.auth(ts, "imap", "LOGIN", HTML_SCRIPT, "cleartext", "success", "report-secret-1")
+    imap_logout(cv, b"a2")
+    convs.append(cv)
+
+    cv = imap_at(50612, T0_NS + 100_000_000)
+    user = HTML_ATTRIBUTE.encode()
+    ts = cv.c(b"a1 LOGIN {%d+}\r\n" % len(user) + user + b" {15+}\r\nreport-secret-2\r\n")
+    cv.s(b"a1" + IMAP_AUTH_FAILED)
+    cv.auth(ts, "imap", "LOGIN", HTML_ATTRIBUTE, "cleartext", "failure", "report-secret-2")
+    imap_logout(cv, b"a2")
+    convs.append(cv)
+
+    cv = Conv(CLI, SRV, 50613, 110, t_ns=T0_NS + 200_000_000)
+    cv.handshake()
+    cv.s(POP3_GREETING)
+    cv.c(b"USER " + HTML_ENTITIES.encode() + b"\r\n")
+    cv.s(b"+OK\r\n")
+    ts = cv.c(b"PASS report-secret-3\r\n")
+    cv.s(b"-ERR [AUTH] Authentication failed.\r\n")
+    cv.auth(ts, "pop3", "USER", HTML_ENTITIES, "cleartext", "failure", "report-secret-3")
+    pop3_quit(cv)
+    convs.append(cv)
+
+    pkts, events = merge(*convs)
+    write_capture("html-hostile-usernames", pkts, events)
+
+    # html-hostile-mechanism: a SASL mechanism name that is an SVG element with an onload handler
+    # (a capture of its own, as imap-authenticate-hostile-mechanism: only mechanism and outcome are compared)
+    cv = imap_start(50614)
+    cv.c(b"a1 AUTHENTICATE " + HTML_MECHANISM + b"\r\n")
+    cv.s(b"+ \r\n")
+    ts = cv.c(b64(b"report-secret-4").encode() + b"\r\n")
+    cv.s(b"a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n")
+    cv.events.append((ts, 0, {"event_type": "auth", **cv._endpoints("imap"),
+                              "auth": {"mechanism": "AUTH=" + HTML_MECHANISM.decode(), "outcome": "failure"}}))
+    imap_logout(cv, b"a2")
+    write_single("html-hostile-mechanism", cv)
+
+
 def main():
     global OUTDIR
     if len(sys.argv) > 1:
@@ -1285,6 +1339,7 @@ def main():
     gen_pop3()
     gen_misc()
     gen_hostile()
+    gen_html_hostile()
     for fn, n in WRITTEN:
         print("%-48s %d event(s)" % (fn, n))
 

@@ -108,6 +108,21 @@ public sealed class SensorCounters
                 f.SetValue(this, (long)f.GetValue(this)! + (long)f.GetValue(other)!);
     }
 
+    /// <summary>
+    /// Adds the counts of a pipeline that ran after this one (the next capture file of a read): counts
+    /// add up, while the buffers were not held at the same time, so the peak is the larger of the two.
+    /// </summary>
+    public void AddRun(SensorCounters later)
+    {
+        foreach (var f in typeof(SensorCounters).GetFields())
+        {
+            if (f.FieldType != typeof(long)) continue;
+            long v = (long)f.GetValue(later)!;
+            long mine = (long)f.GetValue(this)!;
+            f.SetValue(this, f.Name == nameof(BytesBufferedPeak) ? Math.Max(mine, v) : mine + v);
+        }
+    }
+
     public void AddBuffered(long delta)
     {
         BytesBufferedNow += delta;

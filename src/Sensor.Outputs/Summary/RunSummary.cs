@@ -56,15 +56,7 @@ public sealed class RunSummary : IEventSink
     /// <summary>Adds one pipeline's counters and server postures (one pipeline per capture file).</summary>
     public void AddPipeline(SensorCounters counters, ServerPostureTable servers)
     {
-        foreach (var f in typeof(SensorCounters).GetFields())
-        {
-            if (f.FieldType != typeof(long)) continue;
-            long v = (long)f.GetValue(counters)!;
-            if (f.Name == nameof(SensorCounters.BytesBufferedPeak))
-                f.SetValue(_totals, Math.Max((long)f.GetValue(_totals)!, v));
-            else
-                f.SetValue(_totals, (long)f.GetValue(_totals)! + v);
-        }
+        _totals.AddRun(counters);
         foreach (var s in servers.All)
         {
             if (s.AuthBeforeStartTls) _authBeforeStartTls.Add($"{EventNames.Of(s.Protocol)} {s.Server}");

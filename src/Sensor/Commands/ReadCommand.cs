@@ -11,13 +11,14 @@ using Sensor.Core.Events;
 using Sensor.Core.Guessing;
 using Sensor.Outputs.EventLog;
 using Sensor.Outputs.Metrics;
+using Sensor.Outputs.Report;
 using Sensor.Outputs.Summary;
 using Serilog;
 
 namespace Sensor.Commands;
 
 /// <summary>
-/// `sensor read [--json] [--reveal-secrets] PATH...`: offline analysis of capture files. Each file
+/// `sensor read [--json] [--reveal-secrets] [--report FILE.html] PATH...`: offline analysis of capture files. Each file
 /// is analysed on its own (its own flows and clock), so files can be given in any order.
 /// </summary>
 public static class ReadCommand
@@ -54,9 +55,14 @@ public static class ReadCommand
                           "fall inside the dashboard's range and a short retention keeps them; re-reading a file then adds them again).",
         }.OneOf("packet", "now");
         var events = new Option<string?>("--events", "-e") { Description = "Write the events as JSON lines to this file (created 0640) instead of stdout." };
+        var report = new Option<string?>("--report", "-r")
+        {
+            HelpName = "FILE.html",
+            Description = "Also write a self-contained HTML report (servers, clients, usernames, timeline, guessing, what was skipped) to this file; passwords are never in it.",
+        };
         var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
         {
-            json, reveal, noSummary, threads, maxFlows, config, events, filter, metricsTime, paths,
+            json, reveal, noSummary, threads, maxFlows, config, events, report, filter, metricsTime, paths,
         };
         var shared = new SharedOptions();
         shared.AddTo(command);
@@ -83,6 +89,7 @@ public static class ReadCommand
                 NoSummary = parse.GetValue(noSummary),
                 Threads = parse.GetValue(threads) ?? ParallelFileAnalysis.DefaultWorkers,
                 EventsPath = parse.GetValue(events),
+                ReportPath = parse.GetValue(report),
                 Filter = parse.GetValue(filter),
                 MetricsAtIngestion = string.Equals(parse.GetValue(metricsTime), "now", StringComparison.OrdinalIgnoreCase),
             });
@@ -98,6 +105,8 @@ public static class ReadCommand
         public int Threads { get; init; } = 1;
         /// <summary>JSON-lines event file instead of stdout, or null.</summary>
         public string? EventsPath { get; init; }
+        /// <summary>HTML report file, or null for none.</summary>
+        public string? ReportPath { get; init; }
         /// <summary>BPF expression, or null for every frame.</summary>
         public string? Filter { get; init; }
         /// <summary>Metric points stamped when made rather than with packet time (`--metrics-time now`).</summary>
@@ -145,21 +154,39 @@ public static class ReadCommand
             return ExitCodes.OutputFailed;
         }
         bool toStdout = output is StandardOutput;
+        ReportFile? reportFile = null;
+        if (request.ReportPath is { } reportPath)
+        {
+            try
+            {
+                reportFile = new ReportFile(reportPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"sensor: cannot write the report '{reportPath}': {e.Message}");
+                output.Dispose();
+                return ExitCodes.OutputFailed;
+            }
+        }
+        using var reportFileLease = reportFile;
+        var reportCollector = reportFile is null ? null : new ReportCollector();
         var writer = new EventWriter(output, request.Json || !toStdout, settings.Name, Log.Logger, TimeSpan.FromMilliseconds(100))
         {
             StopOnFailure = true,
         };
-        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => FlushQuietly(writer));
-        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => FlushQuietly(writer));
+        // The report is not written on an interrupt (the read did not finish); its temporary file goes.
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => { FlushQuietly(writer); reportFile?.Dispose(); });
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => { FlushQuietly(writer); reportFile?.Dispose(); });
         var summary = new RunSummary();
         var influx = settings.Influx.ToWriterSettings(settings.Name);
         var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;
         var points = new LineProtocolPoints(influx.SensorName) { StampAtIngestion = request.MetricsAtIngestion };
-        IEventSink outputs = metrics is null
-            ? new FanOutSink(writer, summary)
-            : new FanOutSink(writer, summary, new MetricsSink(metrics, points));
-        var sink = new PasswordGuessingDetector(outputs, settings.Guessing.ToThresholds());
+        var sinks = new List<IEventSink> { writer, summary };
+        if (metrics is not null) sinks.Add(new MetricsSink(metrics, points));
+        if (reportCollector is not null) sinks.Add(reportCollector);
+        var sink = new PasswordGuessingDetector(new FanOutSink([.. sinks]), settings.Guessing.ToThresholds());
         summary.Guessing = sink;
+        if (reportCollector is not null) reportCollector.Guessing = sink;
         var options = settings.Analysis.ToOptions(reveal, settings.Decoding);
         var limits = settings.Reassembly.ToLimits();
         int threads = request.Threads;
@@ -177,6 +204,7 @@ public static class ReadCommand
                 {
                     Log.Error("{Path}: {Problem}", path, problem);
                     summary.AddFile(path, false, problem);
+                    reportCollector?.AddFile(path, false, problem);
                     continue;
                 }
                 writer.CaptureFile = path;
@@ -188,6 +216,7 @@ public static class ReadCommand
                     var outcome = ParallelFileAnalysis.Run(path, threads, options, limits, sink, LinkSupported, filter);
                     result = outcome.Result;
                     summary.AddPipeline(outcome.Counters, outcome.Servers);
+                    reportCollector?.AddPipeline(outcome.Counters, outcome.Servers);
                 }
                 else
                 {
@@ -200,10 +229,12 @@ public static class ReadCommand
                         : CaptureFileSource.Read(path, onFrame, LinkSupported);
                     pipeline.Finish();
                     summary.AddPipeline(pipeline.Counters, pipeline.Servers!);
+                    reportCollector?.AddPipeline(pipeline.Counters, pipeline.Servers!);
                 }
                 progress?.FileEnded();
                 if (filter?.Unusable is { } unusableFilter) Log.Warning("{Path}: {Problem}: its frames were not analysed", path, unusableFilter);
                 summary.AddFile(path, result.Read, result.Error);
+                reportCollector?.AddFile(path, result.Read, result.Error);
                 writer.Flush();
                 if (result.Read) read++;
                 if (result.Error is not null)
@@ -223,6 +254,21 @@ public static class ReadCommand
         progress?.Dispose(); // erased before the summary and the metrics line
         writer.Dispose();
         if (exit == ExitCodes.Ok && writer.Lost > 0) exit = ExitCodes.OutputFailed;
+        if (reportFile is not null && reportCollector is not null)
+        {
+            // What was analysed before an output failure stopped the read is still worth a page, marked as such.
+            if (exit == ExitCodes.OutputFailed) reportCollector.Incomplete = "reading stopped early because the events could not be written";
+            try
+            {
+                reportFile.Write(ReportPage.Render(reportCollector.Build(), DateTimeOffset.UtcNow, settings.Name));
+                Log.Information("report written to {Path}", reportFile.Path);
+            }
+            catch (IOException e)
+            {
+                Log.Error("cannot write the report '{Path}': {Message}", reportFile.Path, e.Message);
+                exit = ExitCodes.OutputFailed;
+            }
+        }
         if (filter is not null)
         {
             summary.FilterLine = $"filter '{filter.Expression}': {filter.Rejected} frames did not match and were not analysed";
