@@ -150,7 +150,7 @@ public sealed class SpoolReplayTests : IDisposable
 
         var warning = Assert.Single(LogCapture.Containing(vm.Url));
         Assert.Equal($"warning: metrics: points are timestamped with the capture's time (2013-05-31); {vm.Url} did not say it is InfluxDB, and " +
-                     "servers with a shorter retention (VictoriaMetrics' default: 1 month) drop such points without saying so: check its retention", warning);
+                     "servers with a shorter retention (VictoriaMetrics' default: 1 month) drop such points without saying so: check its retention, or read with --metrics-time now", warning);
         Assert.Equal(0, vm.Samples("mail_auth_count")); // what the warning is about
     }
 
