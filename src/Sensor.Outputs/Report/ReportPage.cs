@@ -173,7 +173,9 @@ public static class ReportPage
     /// <summary>Counters that mean something was not analysed (rather than volume or ordinary traffic): shown in red when not zero.</summary>
     private static readonly HashSet<string> Losses =
     [
-        "packets_malformed", "packets_truncated_by_snaplen", "ip_fragments_skipped", "flows_evicted_at_limit", "gaps", "gap_bytes",
+        "packets_malformed", "packets_truncated_by_snaplen", "packets_encapsulation_unknown", "packets_too_deep", "ip_fragment_overlap_conflicts",
+        "ip_fragments_invalid", "ip_fragment_datagrams_dropped", "ip_fragment_datagrams_timed_out", "ip_fragment_datagrams_evicted",
+        "ip_fragment_datagrams_incomplete", "flows_evicted_at_limit", "gaps", "gap_bytes",
         "flow_buffer_limit_hits", "global_buffer_limit_hits", "segments_dropped_at_limit", "lines_too_long", "line_budget_hits",
         "malformed_lines", "pending_command_overflows", "tls_without_start_tls_seen", "credentials_unproven", "answers_after_loss",
         "analyzer_faults", "server_postures_not_kept", "report_servers_not_kept", "report_clients_not_kept", "report_usernames_not_kept",

@@ -129,7 +129,7 @@ public sealed class ReportRenderingTests(ReportRenderingTests.BundledReport bund
         Assert.Equal(Run.Logins.Count(e => (string?)e["auth"]!["exposure"] == "cleartext").ToString(), Number("cleartext"));
         Assert.Equal(Run.Logins.Count(e => (string?)e["auth"]!["outcome"] == "failure").ToString(), Number("failures"));
         int captures = new[] { "dovecot", "smtp", "third-party" }
-            .Sum(f => Directory.GetFiles(Pcaps(f)).Count(p => p.EndsWith(".pcap") || p.EndsWith(".pcapng")));
+            .Sum(f => Directory.GetFiles(Pcaps(f), "*", SearchOption.AllDirectories).Count(p => p.EndsWith(".pcap") || p.EndsWith(".pcapng"))); // folders are read recursively
         Assert.Equal(captures.ToString(), Number("captures"));
     }
 
