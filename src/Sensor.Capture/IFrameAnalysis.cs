@@ -15,6 +15,9 @@ public interface IFrameAnalysis
     /// <summary>End of input: every connection is closed and pending logins settled.</summary>
     void Finish();
 
+    /// <summary>A <c>server</c> event for every server known, at the latest capture time (after <see cref="Finish"/>).</summary>
+    void ReportServers();
+
     /// <summary>The counters so far (a sum over workers; may be read from another thread).</summary>
     SensorCounters Counters { get; }
 

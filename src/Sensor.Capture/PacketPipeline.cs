@@ -21,7 +21,7 @@ public sealed class PacketPipeline : IFrameAnalysis
 
     /// <summary>A pipeline that analyses every connection; server postures are tracked and stamped here.</summary>
     public PacketPipeline(AnalysisOptions options, ReassemblyLimits limits, IEventSink sink)
-        : this(options, limits, FlowShard.Whole, postures: new ServerPostureTracker(sink))
+        : this(options, limits, FlowShard.Whole, postures: new ServerPostureTracker(sink, options.MaxServers, options.ServerReportInterval))
     {
     }
 
@@ -55,9 +55,13 @@ public sealed class PacketPipeline : IFrameAnalysis
     public ServerPostureTable? Servers => _postures?.Servers;
     public int FlowCount => _reassembler.FlowCount;
 
+    /// <summary>The latest packet or clock time seen: the time of the end-of-input server report.</summary>
+    public long ClockNs { get; private set; } = long.MinValue;
+
     public void OnFrame(LinkLayers link, ReadOnlySpan<byte> frame, int wireLength, long timestampNs)
     {
         Position.Packet++;
+        MoveClock(timestampNs);
         var result = FrameDecoder.Decode(link, frame, timestampNs, out var segment, out bool truncated);
         if (result == DecodeResult.Tcp)
         {
@@ -89,7 +93,20 @@ public sealed class PacketPipeline : IFrameAnalysis
         }
     }
 
-    public void AdvanceTime(long timestampNs) => _reassembler.AdvanceTime(timestampNs);
+    public void AdvanceTime(long timestampNs)
+    {
+        MoveClock(timestampNs);
+        _reassembler.AdvanceTime(timestampNs);
+    }
+
+    /// <summary>Reports every server this pipeline tracks (none for a shard: its merge keeps them).</summary>
+    public void ReportServers() => _postures?.Report(ClockNs);
+
+    private void MoveClock(long timestampNs)
+    {
+        if (timestampNs > ClockNs) ClockNs = timestampNs;
+        _postures?.Tick(timestampNs);
+    }
 
     /// <summary>End of input: close every connection so pending logins are reported with outcome unknown.</summary>
     public void Finish()

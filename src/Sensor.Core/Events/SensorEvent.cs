@@ -1,4 +1,5 @@
 using Sensor.Core.Flows;
+using Sensor.Core.Site;
 
 namespace Sensor.Core.Events;
 
@@ -12,4 +13,6 @@ public abstract record SensorEvent
     public required IpEndpoint Client { get; init; }
     public required IpEndpoint Server { get; init; }
     public required AppProtocol Protocol { get; init; }
+    /// <summary>Client and server relative to the home networks; null when none are configured.</summary>
+    public TrafficDirection? Direction { get; init; }
 }

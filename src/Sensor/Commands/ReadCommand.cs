@@ -150,6 +150,8 @@ public static class ReadCommand
         IEventSink outputs = metrics is null
             ? new FanOutSink(writer, summary)
             : new FanOutSink(writer, summary, new MetricsSink(metrics, points));
+        // Directions are stamped after the guessing detector, so its alerts carry one too.
+        if (settings.Site.ToHomeNetworks() is { } home) outputs = new Sensor.Core.Site.SiteDirectionStamp(home, outputs);
         var sink = new PasswordGuessingDetector(outputs, settings.Guessing.ToThresholds());
         summary.Guessing = sink;
         var options = new AnalysisOptions
@@ -158,6 +160,7 @@ public static class ReadCommand
             ImapPorts = settings.Analysis.ImapPorts,
             Pop3Ports = settings.Analysis.Pop3Ports,
             SmtpPorts = settings.Analysis.SmtpPorts,
+            MaxServers = settings.Inventory.MaxServers,
         };
         var limits = settings.Reassembly.ToLimits();
         int threads = request.Threads;
@@ -180,6 +183,8 @@ public static class ReadCommand
                 {
                     var outcome = ParallelFileAnalysis.Run(path, threads, options, limits, sink, LinkSupported, filter);
                     result = outcome.Result;
+                    // Once, after the merge, in the table's fixed order: the same events for any thread count.
+                    outcome.Servers.Report(sink, outcome.ClockNs);
                     summary.AddPipeline(outcome.Counters, outcome.Servers);
                 }
                 else
@@ -192,6 +197,7 @@ public static class ReadCommand
                         ? CaptureStreamSource.Read(path, onFrame, LinkSupported)
                         : CaptureFileSource.Read(path, onFrame, LinkSupported);
                     pipeline.Finish();
+                    pipeline.ReportServers();
                     summary.AddPipeline(pipeline.Counters, pipeline.Servers!);
                 }
                 if (filter?.Unusable is { } unusableFilter) Log.Warning("{Path}: {Problem}: its frames were not analysed", path, unusableFilter);

@@ -159,6 +159,8 @@ public static class RunCommand
                 ImapPorts = settings.Analysis.ImapPorts,
                 Pop3Ports = settings.Analysis.Pop3Ports,
                 SmtpPorts = settings.Analysis.SmtpPorts,
+                MaxServers = settings.Inventory.MaxServers,
+                ServerReportInterval = TimeSpan.FromSeconds(settings.Inventory.IntervalSeconds),
             };
             var influx = settings.Influx.ToWriterSettings(settings.Name);
             var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;
@@ -166,6 +168,8 @@ public static class RunCommand
             IEventSink outputs = metrics is null
                 ? new FanOutSink([.. events])
                 : new FanOutSink([.. events, new MetricsSink(metrics, points)]);
+            // Directions are stamped after the guessing detector, so its alerts carry one too.
+            if (settings.Site.ToHomeNetworks() is { } home) outputs = new Sensor.Core.Site.SiteDirectionStamp(home, outputs);
             var detector = new PasswordGuessingDetector(outputs, settings.Guessing.ToThresholds());
             int workers = settings.Capture.Workers > 0 ? settings.Capture.Workers : ParallelFileAnalysis.DefaultWorkers;
             IFrameAnalysis pipeline = workers > 1

@@ -136,6 +136,7 @@ public sealed class CaptureService(
             Step("closing the capture", source.Close);
             if (!Step("settling the logins still waiting for an answer", pipeline.Finish, out var settleFailure) && _failure is null)
                 Fail(settleFailure!); // logins may be lost: the run did not end well
+            Step("reporting the server inventory", pipeline.ReportServers);
             _flows = 0;
             Enter(State.Stopped, "stopped");
         }
