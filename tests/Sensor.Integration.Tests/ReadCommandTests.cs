@@ -20,7 +20,7 @@ public sealed class ReadCommandTests
         {
             var node = JsonNode.Parse(line);
             Assert.IsType<JsonObject>(node);
-            Assert.Contains((string?)node!["event_type"], new[] { "auth", "starttls" });
+            Assert.Contains((string?)node!["event_type"], new[] { "auth", "starttls", "server" });
         }
         Assert.Contains("== Summary", run.StdErr);
     }
