@@ -22,4 +22,7 @@ public interface IFrameAnalysis
     SensorCounters Counters { get; }
 
     int FlowCount { get; }
+
+    /// <summary>The server inventory's size and evictions at its cap (may be read from another thread: a health snapshot).</summary>
+    (int Tracked, long Evicted) ServerInventory { get; }
 }

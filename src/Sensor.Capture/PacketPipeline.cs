@@ -55,6 +55,8 @@ public sealed class PacketPipeline : IFrameAnalysis
     public ServerPostureTable? Servers => _postures?.Servers;
     public int FlowCount => _reassembler.FlowCount;
 
+    public (int Tracked, long Evicted) ServerInventory => _postures is { } p ? (p.Servers.Count, p.Servers.Evicted) : (0, 0);
+
     /// <summary>The latest packet or clock time seen: the time of the end-of-input server report.</summary>
     public long ClockNs { get; private set; } = long.MinValue;
 

@@ -90,6 +90,8 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
 
     public int FlowCount => _pipelines.Sum(p => p.FlowCount);
 
+    public (int Tracked, long Evicted) ServerInventory => (_postures.Servers.Count, _postures.Servers.Evicted);
+
     public void OnFrame(LinkLayers link, ReadOnlySpan<byte> frame, int wireLength, long timestampNs)
     {
         ThrowIfWorkerFailed();

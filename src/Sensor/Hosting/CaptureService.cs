@@ -279,6 +279,7 @@ public sealed class CaptureService(
                     if (_state != State.Capturing) continue;
                     var h = Health;
                     var m = metrics.Counters;
+                    var inventory = pipeline.ServerInventory;
                     long now = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
                     metrics.Enqueue(points.Health(now, new Dictionary<string, long>
                     {
@@ -301,6 +302,8 @@ public sealed class CaptureService(
                         ["guessing_clients"] = guessing?.ClientsTracked ?? 0,
                         ["guessing_usernames"] = guessing?.UsernamesTracked ?? 0,
                         ["guessing_evicted"] = guessing?.TracksEvicted ?? 0,
+                        ["servers_tracked"] = inventory.Tracked,
+                        ["servers_evicted"] = inventory.Evicted,
                     }));
                 }
             }

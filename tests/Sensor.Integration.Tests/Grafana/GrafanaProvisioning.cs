@@ -40,7 +40,7 @@ public static class GrafanaProvisioning
                 ["packets", "bytes", "kernel_drops", "interface_drops", "flows", "buffered_bytes", "gaps",
                  "events_written", "events_lost", "points_written", "points_spooled", "points_pending", "points_rejected",
                  "points_dropped", "write_failures", "analyzer_faults",
-                 "guessing_clients", "guessing_usernames", "guessing_evicted"]),
+                 "guessing_clients", "guessing_usernames", "guessing_evicted", "servers_tracked", "servers_evicted"]),
         };
 
     /// <summary>The values a tag with a closed set of values can take.</summary>
