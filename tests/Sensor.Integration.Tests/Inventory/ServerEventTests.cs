@@ -95,6 +95,24 @@ public sealed class ServerEventTests
         }
     }
 
+    [Theory]
+    [InlineData("""{ "Inventory": { "MaxServers": 0 } }""")]
+    [InlineData("""{ "Inventory": { "IntervalSeconds": 0 } }""")]
+    [InlineData("""{ "Inventory": { "MaxServers": 2000000 } }""")]
+    public void AnImpossibleInventorySettingIsOneLineAndExitTwo(string json)
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"sensor-inventory-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, json);
+        try
+        {
+            var run = SensorProcess.Run("read", "--config", config, Path.Combine(RepoPaths.Pcaps, "dovecot", "pop3-capa.pcap"));
+            Assert.Equal(2, run.ExitCode);
+            Assert.Empty(run.StdOut);
+            Assert.Equal("sensor: Inventory: IntervalSeconds must be at least 1 and MaxServers between 1 and 1000000", run.StdErr.Trim());
+        }
+        finally { File.Delete(config); }
+    }
+
     [Fact]
     public void ThePop3CapaCaptureListsEveryMechanismDovecotWasGiven()
     {
