@@ -26,7 +26,7 @@ public readonly record struct NetworkPrefix(UInt128 Network, int Length)
         var addressText = slash < 0 ? s : s[..slash];
         if (!IPAddress.TryParse(addressText, out var ip) || addressText.Contains('%'))
         {
-            problem = $"'{text}' is not an address or CIDR prefix";
+            problem = $"'{Shown(text)}' is not an address or CIDR prefix";
             return false;
         }
         bool v4 = ip.AddressFamily == AddressFamily.InterNetwork;
@@ -34,7 +34,7 @@ public readonly record struct NetworkPrefix(UInt128 Network, int Length)
         int length = max;
         if (slash >= 0 && (!int.TryParse(s.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out length) || length > max))
         {
-            problem = $"'{text}' has a prefix length that is not 0 to {max}";
+            problem = $"'{Shown(text)}' has a prefix length that is not 0 to {max}";
             return false;
         }
         var bytes = ip.GetAddressBytes();
@@ -45,13 +45,19 @@ public readonly record struct NetworkPrefix(UInt128 Network, int Length)
         {
             // Host bits set (10.1.2.3/8): most likely a typo for a host or a different length; refusing it
             // beats guessing which was meant.
-            problem = $"'{text}' has bits set beyond its prefix length (did you mean {Format(network, mapped, v4)}?)";
+            problem = $"'{Shown(text)}' has bits set beyond its prefix length (did you mean {Format(network, mapped, v4)}?)";
             return false;
         }
         prefix = new NetworkPrefix(network, mapped);
         problem = null;
         return true;
     }
+
+    /// <summary>The entry as the user wrote it, control characters as '?': the error stays one line.</summary>
+    private static string Shown(string text) => string.Create(text.Length, text, (span, t) =>
+    {
+        for (int i = 0; i < t.Length; i++) span[i] = char.IsControl(t[i]) ? '?' : t[i];
+    });
 
     private static string Format(UInt128 network, int mappedLength, bool v4) =>
         $"{new IpEndpoint(network, 0).AddressText}/{(v4 ? mappedLength - 96 : mappedLength)}";

@@ -20,11 +20,11 @@ public static class TextEventFormatter
             $"{a.Client} -> {a.Server}{Direction(a)}  secret={(a.Secret is null ? EventNames.Redacted : WireText.Token(a.Secret))}",
         StartTlsUpgrade s =>
             $"{EventNames.Timestamp(s.TimestampNs)}  {EventNames.Of(s.Protocol).ToUpperInvariant(),-4}  starttls {EventNames.Of(s.Outcome),-7}  " +
-            $"{s.Client} -> {s.Server}",
+            $"{s.Client} -> {s.Server}{Direction(s)}",
         PasswordGuessing g =>
             $"{EventNames.Timestamp(g.TimestampNs)}  {EventNames.Of(g.Protocol).ToUpperInvariant(),-4}  ALERT {(g.Kind == GuessingKind.Spraying ? "password spraying" : "password guessing")}: " +
             $"{g.Failures} failed logins, {g.DistinctUsernames} usernames in {g.WindowSeconds}s" +
-            $"{(g.Username is null ? "" : $" against user={User(g.Username)}")}  {g.Client} -> {g.Server}",
+            $"{(g.Username is null ? "" : $" against user={User(g.Username)}")}  {g.Client} -> {g.Server}{Direction(g)}",
         ServerReport r =>
             $"{EventNames.Timestamp(r.TimestampNs)}  {EventNames.Of(r.Protocol).ToUpperInvariant(),-4}  server {r.Server}" +
             $"{(r.Inside is bool inside ? inside ? " (inside)" : " (outside)" : "")}  starttls={(r.OffersStartTls is bool o ? o ? "offered" : "not-offered" : "unknown")}" +

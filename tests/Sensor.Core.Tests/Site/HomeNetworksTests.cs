@@ -102,6 +102,7 @@ public sealed class HomeNetworksTests
     [InlineData("fe80::1%eth0/64", "not an address")]
     [InlineData("10.1.2.3/8", "did you mean 10.0.0.0/8")]
     [InlineData("2001:db8::1/32", "did you mean 2001:db8::/32")]
+    [InlineData("10.0.0.0/8\nforged log line", "'10.0.0.0/8?forged log line'")]
     public void AnythingButAnExactPrefixIsRefusedWithItsReason(string text, string reason)
     {
         Assert.Null(HomeNetworks.Parse([text], out var problem));
