@@ -122,9 +122,9 @@ public sealed class SiteDirectionTests
     {
         var run = SensorProcess.Run("read", "--home-net", "2001:db8::1", Ipv6);
         Assert.Equal(0, run.ExitCode);
-        var login = Assert.Single(run.StdOutLines, l => l.Contains(" login ", StringComparison.Ordinal));
+        var login = Assert.Single(run.StdOutLines, l => l.StartsWith("2025-", StringComparison.Ordinal) && l.Contains(" login ", StringComparison.Ordinal));
         Assert.Contains("[2001:db8::2]:143 (outbound)", login);
-        var server = Assert.Single(run.StdOutLines, l => l.Contains(" server ", StringComparison.Ordinal));
+        var server = Assert.Single(run.StdOutLines, l => l.StartsWith("2025-", StringComparison.Ordinal) && l.Contains(" server ", StringComparison.Ordinal));
         Assert.Contains("[2001:db8::2]:143 (outside)", server);
     }
 }
