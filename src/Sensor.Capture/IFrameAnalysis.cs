@@ -15,8 +15,14 @@ public interface IFrameAnalysis
     /// <summary>End of input: every connection is closed and pending logins settled.</summary>
     void Finish();
 
+    /// <summary>A <c>server</c> event for every server known, at the latest capture time (after <see cref="Finish"/>).</summary>
+    void ReportServers();
+
     /// <summary>The counters so far (a sum over workers; may be read from another thread).</summary>
     SensorCounters Counters { get; }
 
     int FlowCount { get; }
+
+    /// <summary>The server inventory's size and evictions at its cap (may be read from another thread: a health snapshot).</summary>
+    (int Tracked, long Evicted) ServerInventory { get; }
 }

@@ -25,7 +25,7 @@ public sealed class PacketPipeline : IFrameAnalysis
 
     /// <summary>A pipeline that analyses every connection; server postures are tracked and stamped here.</summary>
     public PacketPipeline(AnalysisOptions options, ReassemblyLimits limits, IEventSink sink)
-        : this(options, limits, FlowShard.Whole, postures: new ServerPostureTracker(sink))
+        : this(options, limits, FlowShard.Whole, postures: new ServerPostureTracker(sink, options.MaxServers, options.ServerReportInterval))
     {
     }
 
@@ -63,9 +63,15 @@ public sealed class PacketPipeline : IFrameAnalysis
     public ServerPostureTable? Servers => _postures?.Servers;
     public int FlowCount => _reassembler.FlowCount;
 
+    public (int Tracked, long Evicted) ServerInventory => _postures is { } p ? (p.Servers.Count, p.Servers.Evicted) : (0, 0);
+
+    /// <summary>The latest packet or clock time seen: the time of the end-of-input server report.</summary>
+    public long ClockNs { get; private set; } = long.MinValue;
+
     public void OnFrame(LinkLayers link, ReadOnlySpan<byte> frame, int wireLength, long timestampNs)
     {
         Position.Packet++;
+        MoveClock(timestampNs);
         var result = FrameDecoder.Decode(_decoder, link, frame, timestampNs, out var tunnel, out var segment,
             out var fragment, out bool truncated);
         if (result == DecodeResult.Tcp)
@@ -162,8 +168,18 @@ public sealed class PacketPipeline : IFrameAnalysis
 
     public void AdvanceTime(long timestampNs)
     {
+        MoveClock(timestampNs);
         _defragmenter.AdvanceTime(timestampNs);
         _reassembler.AdvanceTime(timestampNs);
+    }
+
+    /// <summary>Reports every server this pipeline tracks (none for a shard: its merge keeps them).</summary>
+    public void ReportServers() => _postures?.Report(ClockNs);
+
+    private void MoveClock(long timestampNs)
+    {
+        if (timestampNs > ClockNs) ClockNs = timestampNs;
+        _postures?.Tick(timestampNs);
     }
 
     /// <summary>End of input: close every connection so pending logins are reported with outcome unknown.</summary>

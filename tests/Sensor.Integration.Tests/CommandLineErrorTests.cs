@@ -37,6 +37,11 @@ public sealed class CommandLineErrorTests
         { "--metrics-time", ["read", "--metrics-time", "", Capture] },
         { "--filter", ["run", "-i", "lo", "--filter", "tcp port"] },
         { "--config", ["read", "--config", "/nonexistent/sensor.json", Capture] },
+        { "--home-net", ["read", "--home-net", "10.0.0.0/33", Capture] },
+        { "--home-net", ["read", "--home-net", "intranet", Capture] },
+        { "--home-net", ["read", "--home-net", "10.0.0.0/8,,2001:db8::1/32", Capture] },
+        { "--home-net", ["read", "--home-net", ",", Capture] },
+        { "--home-net", ["run", "-i", "lo", "--home-net", "10.1.2.3/8"] },
         { "--config", ["run", "-i", "lo", "--config", "/nonexistent/sensor.json"] },
     };
 

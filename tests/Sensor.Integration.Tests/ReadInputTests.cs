@@ -69,9 +69,11 @@ public sealed class ReadInputTests : IDisposable
         var run = SensorProcess.Run("read", "--json", cut);
         Assert.Equal(0, run.ExitCode); // a damaged file's readable part is analysed, as for a plain one
         Assert.Contains(cut, run.StdErr);
-        var events = Events(run);
+        // The findings: the server events at the end count what was read, so they differ by design.
+        static List<string> Findings(List<string> events) => events.Where(e => !e.Contains("\"event_type\":\"server\"")).ToList();
+        var events = Findings(Events(run));
         Assert.InRange(events.Count, 1, 19);
-        var all = Events(SensorProcess.Run("read", "--json", Classic));
+        var all = Findings(Events(SensorProcess.Run("read", "--json", Classic)));
         // Logins whose answer was cut off end as `unknown`; the rest are as in the whole capture.
         Assert.All(events.Where(e => !e.Contains("\"outcome\":\"unknown\"")), e => Assert.Contains(e, all));
         Assert.All(events, e => Assert.Contains(all, a => a.Contains(JsonNode.Parse(e)!["flow_id"]!.GetValue<string>())));

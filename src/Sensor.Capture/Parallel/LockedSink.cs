@@ -11,4 +11,10 @@ internal sealed class LockedSink(IEventSink inner) : IEventSink
     {
         lock (_gate) inner.Emit(e);
     }
+
+    /// <summary>Runs <paramref name="action"/> under the same lock: work on the shared part from outside the workers.</summary>
+    public void Locked<T>(T state, Action<T> action)
+    {
+        lock (_gate) action(state);
+    }
 }

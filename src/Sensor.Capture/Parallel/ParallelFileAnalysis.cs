@@ -28,7 +28,8 @@ public static class ParallelFileAnalysis
     /// <summary>Chunks a worker may run ahead of the merge.</summary>
     private const int QueuedChunks = 4;
 
-    public sealed record Outcome(CaptureFileResult Result, SensorCounters Counters, ServerPostureTable Servers);
+    /// <param name="ClockNs">The file's latest packet time: when its end-of-file server report is stamped.</param>
+    public sealed record Outcome(CaptureFileResult Result, SensorCounters Counters, ServerPostureTable Servers, long ClockNs = long.MinValue);
 
     /// <summary>The default worker count: every core, up to a point where reading the file N times costs more than it gives.</summary>
     public static int DefaultWorkers => Math.Clamp(Environment.ProcessorCount, 1, 8);
@@ -37,7 +38,7 @@ public static class ParallelFileAnalysis
         IEventSink sink, Func<LinkLayers, bool> linkSupported, CaptureFilter? filter = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
-        var postures = new ServerPostureTracker(sink);
+        var postures = new ServerPostureTracker(sink, options.MaxServers);
         var counters = new SensorCounters();
 
         LinkLayers link;
@@ -76,11 +77,11 @@ public static class ParallelFileAnalysis
             threads[i].Start();
         }
 
-        long packets = 0;
+        long packets = 0, clock = long.MinValue;
         string? readError = null;
         try
         {
-            Merge(queues, postures, counters, ref packets, ref readError, stop.Token);
+            Merge(queues, postures, counters, ref packets, ref clock, ref readError, stop.Token);
         }
         finally
         {
@@ -89,7 +90,7 @@ public static class ParallelFileAnalysis
             foreach (var t in threads) t.Join();
             foreach (var q in queues) q.Dispose();
         }
-        return new Outcome(new CaptureFileResult(path, true, packets, readError, (int)link), counters, postures.Servers);
+        return new Outcome(new CaptureFileResult(path, true, packets, readError, (int)link), counters, postures.Servers, clock);
     }
 
     private static void Work(string path, long length, LinkLayers link, FlowShard shard, AnalysisOptions options,
@@ -128,6 +129,7 @@ public static class ParallelFileAnalysis
                 Watermark = long.MaxValue,
                 FinalCounters = pipeline.Counters,
                 PacketsRead = reader.Packets,
+                ClockNs = pipeline.ClockNs,
                 ReadError = readError,
             }, stop);
         }
@@ -147,7 +149,7 @@ public static class ParallelFileAnalysis
     /// reached its packet: no worker can still produce an earlier one.
     /// </summary>
     private static void Merge(BlockingCollection<ShardChunk>[] queues, IEventSink output, SensorCounters counters,
-        ref long packets, ref string? readError, CancellationToken stop)
+        ref long packets, ref long clock, ref string? readError, CancellationToken stop)
     {
         int n = queues.Length;
         var heads = new Queue<OrderedEvent>[n];
@@ -183,6 +185,7 @@ public static class ParallelFileAnalysis
                 done[next] = true;
                 counters.Add(c);
                 packets = chunk.PacketsRead;
+                clock = Math.Max(clock, chunk.ClockNs);
                 readError ??= chunk.ReadError;
             }
         }

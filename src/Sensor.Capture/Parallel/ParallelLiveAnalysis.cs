@@ -48,13 +48,18 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
     /// <summary>The failure already thrown on the capture thread (Finish does not throw it again).</summary>
     private Exception? _reported;
     private bool _finished;
+    private readonly LockedSink _shared;
+    private readonly ServerPostureTracker _postures;
+    /// <summary>The capture clock (capture thread only): drives the periodic server reports.</summary>
+    private long _clockNs = long.MinValue;
 
     public ParallelLiveAnalysis(AnalysisOptions options, ReassemblyLimits limits, IEventSink sink, int workers)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 2);
         _workers = workers;
         _decoder = new DecoderSettings(options);
-        var shared = new LockedSink(new ServerPostureTracker(sink));
+        _postures = new ServerPostureTracker(sink, options.MaxServers, options.ServerReportInterval);
+        var shared = _shared = new LockedSink(_postures);
         var shardLimits = WorkerShare.Of(limits, workers);
         var shardOptions = WorkerShare.Of(options, workers);
         _pipelines = new PacketPipeline[workers];
@@ -87,9 +92,12 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
 
     public int FlowCount => _pipelines.Sum(p => p.FlowCount);
 
+    public (int Tracked, long Evicted) ServerInventory => (_postures.Servers.Count, _postures.Servers.Evicted);
+
     public void OnFrame(LinkLayers link, ReadOnlySpan<byte> frame, int wireLength, long timestampNs)
     {
         ThrowIfWorkerFailed();
+        MoveClock(timestampNs);
         var result = FrameDecoder.Decode(_decoder, link, frame, timestampNs, out _, out var segment, out _, out _);
         if (result == DecodeResult.Fragment)
         {
@@ -117,6 +125,7 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
     public void AdvanceTime(long timestampNs)
     {
         ThrowIfWorkerFailed();
+        MoveClock(timestampNs);
         for (int i = 0; i < _workers; i++)
         {
             var batch = _current[i] ??= _free[i].Take();
@@ -159,6 +168,20 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
         problems.AddRange(stuck);
         if (problems.Count == 1) throw problems[0];
         if (problems.Count > 1) throw new AggregateException("analysis workers failed", problems);
+    }
+
+    /// <summary>Every server known, after <see cref="Finish"/> (the workers are done: their events are all in).</summary>
+    public void ReportServers() => _shared.Locked((_postures, _clockNs), s => s._postures.Report(s._clockNs));
+
+    /// <summary>
+    /// On the capture thread. The report runs under the workers' lock, and only when due: the
+    /// per-packet cost is two compares. The report reflects the events the workers have handed in
+    /// by then (their order across connections is arrival order, as for every live event).
+    /// </summary>
+    private void MoveClock(long timestampNs)
+    {
+        if (timestampNs > _clockNs) _clockNs = timestampNs;
+        if (_postures.IsDue(timestampNs)) _shared.Locked((_postures, timestampNs), s => s._postures.Tick(s.timestampNs));
     }
 
     public void Dispose()

@@ -13,6 +13,8 @@ internal sealed class ShardChunk
     /// <summary>Set on the worker's last chunk.</summary>
     public SensorCounters? FinalCounters { get; init; }
     public long PacketsRead { get; init; }
+    /// <summary>The worker's latest packet time (every worker reads every frame: all agree).</summary>
+    public long ClockNs { get; init; } = long.MinValue;
     public string? ReadError { get; init; }
     public Exception? Failure { get; init; }
 }

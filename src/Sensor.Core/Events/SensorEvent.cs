@@ -1,4 +1,5 @@
 using Sensor.Core.Flows;
+using Sensor.Core.Site;
 
 namespace Sensor.Core.Events;
 
@@ -14,4 +15,6 @@ public abstract record SensorEvent
     public required AppProtocol Protocol { get; init; }
     /// <summary>How the connection arrived: tags and tunnels, outermost first (empty for plain traffic).</summary>
     public Encapsulation Tunnel { get; init; }
+    /// <summary>Client and server relative to the home networks; null when none are configured.</summary>
+    public TrafficDirection? Direction { get; init; }
 }

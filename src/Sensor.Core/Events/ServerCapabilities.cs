@@ -15,4 +15,6 @@ public sealed record ServerCapabilities : SensorEvent
     public required bool LoginDisabled { get; init; }
     /// <summary>SMTP: an EHLO reply read in cleartext listed AUTH (RFC 4954 §3), i.e. before any STARTTLS.</summary>
     public bool AuthBeforeStartTls { get; init; }
+    /// <summary>What the list named, from the inventory's fixed set.</summary>
+    public MailCapabilities Names { get; init; }
 }

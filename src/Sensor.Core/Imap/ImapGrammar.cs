@@ -1,5 +1,6 @@
 using System.Text;
 using Sensor.Core.Text;
+using Sensor.Core.Events;
 
 namespace Sensor.Core.Imap;
 
@@ -114,12 +115,14 @@ public static class ImapGrammar
         caps.Seen = true;
         caps.StartTls = false;
         caps.LoginDisabled = false;
+        caps.Names = MailCapabilities.None;
         while (!list.IsEmpty)
         {
             var word = AsciiText.NextWord(ref list);
             if (!word.IsEmpty && word[^1] == (byte)']') word = word[..^1];
             if (AsciiText.EqualsIgnoreCase(word, "STARTTLS"u8)) caps.StartTls = true;
             else if (AsciiText.EqualsIgnoreCase(word, "LOGINDISABLED"u8)) caps.LoginDisabled = true;
+            caps.Names |= MailCapabilityNames.Of(word);
         }
     }
 
@@ -141,4 +144,6 @@ public struct ImapCapabilities
     public bool Seen;
     public bool StartTls;
     public bool LoginDisabled;
+    /// <summary>The list's words from the inventory's fixed set.</summary>
+    public MailCapabilities Names;
 }

@@ -402,7 +402,7 @@ public sealed class ImapSession : MailSession
                 ImapGrammar.ReadCapabilityCode(rest, ref _capabilities);
             else
                 return;
-            if (_capabilities.Seen) RecordCapabilities(_capabilities.StartTls, _capabilities.LoginDisabled);
+            if (_capabilities.Seen) RecordCapabilities(_capabilities.StartTls, _capabilities.LoginDisabled, _capabilities.Names);
             return;
         }
 

@@ -36,6 +36,12 @@ public sealed record AnalysisOptions
     /// </summary>
     public bool VlanSeparatesConnections { get; init; } = true;
 
+    /// <summary>Servers the inventory tracks (see <see cref="ServerPostureTable"/>); the least recently seen makes room.</summary>
+    public int MaxServers { get; init; } = ServerPostureTable.DefaultMaxServers;
+
+    /// <summary>Packet time between inventory reports (server events) while live; null: none, only at the end.</summary>
+    public TimeSpan? ServerReportInterval { get; init; }
+
     /// <summary>Every mail port above: the reassembler takes their side as the server when no handshake was seen.</summary>
     public IEnumerable<ushort> ServerPorts => ImapPorts.Concat(Pop3Ports).Concat(SmtpPorts);
 }

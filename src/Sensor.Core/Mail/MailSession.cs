@@ -44,14 +44,15 @@ public abstract class MailSession
     }
 
     private bool _capabilitiesReported, _reportedStartTls, _reportedLoginDisabled, _reportedAuthBeforeStartTls;
+    private MailCapabilities _reportedNames;
 
     /// <summary>A capability list was read: tell the posture tracker, once per change on this connection.</summary>
-    protected void RecordCapabilities(bool offersStartTls, bool loginDisabled, bool authBeforeStartTls = false)
+    protected void RecordCapabilities(bool offersStartTls, bool loginDisabled, MailCapabilities names, bool authBeforeStartTls = false)
     {
         if (_capabilitiesReported && _reportedStartTls == offersStartTls && _reportedLoginDisabled == loginDisabled
-            && _reportedAuthBeforeStartTls == authBeforeStartTls) return;
-        (_capabilitiesReported, _reportedStartTls, _reportedLoginDisabled, _reportedAuthBeforeStartTls) =
-            (true, offersStartTls, loginDisabled, authBeforeStartTls);
+            && _reportedAuthBeforeStartTls == authBeforeStartTls && _reportedNames == names) return;
+        (_capabilitiesReported, _reportedStartTls, _reportedLoginDisabled, _reportedAuthBeforeStartTls, _reportedNames) =
+            (true, offersStartTls, loginDisabled, authBeforeStartTls, names);
         Context.Sink.Emit(new ServerCapabilities
         {
             TimestampNs = Flow.LastNs,
@@ -63,6 +64,7 @@ public abstract class MailSession
             OffersStartTls = offersStartTls,
             LoginDisabled = loginDisabled,
             AuthBeforeStartTls = authBeforeStartTls,
+            Names = names,
         });
     }
 

@@ -20,32 +20,48 @@ public sealed class ServerPosture
     public bool LoginDisabled { get; set; }
     /// <summary>SMTP AUTH advertised in a cleartext EHLO reply: passwords may be sent before STARTTLS.</summary>
     public bool AuthBeforeStartTls { get; set; }
+    /// <summary>Every capability of the fixed set seen in any of its lists.</summary>
+    public MailCapabilities Capabilities { get; set; }
+    public long Logins { get; set; }
+    public long LoginsFailed { get; set; }
     public long CleartextLogins { get; set; }
+    /// <summary>Cleartext logins the server answered with success: a readable password that works.</summary>
+    public long CleartextLoginsAccepted { get; set; }
     public long StartTlsUpgrades { get; set; }
-}
+    /// <summary>Packet time of the first and last event that involved it.</summary>
+    public long FirstSeenNs { get; set; } = long.MaxValue;
+    public long LastSeenNs { get; set; } = long.MinValue;
+    /// <summary>The last connection it was seen on (a report needs one; it is not written out).</summary>
+    public string LastFlowId { get; set; } = "";
+    public IpEndpoint LastClient { get; set; }
 
-/// <summary>Server postures keyed by endpoint; bounded, the overflow counted rather than stored.</summary>
-public sealed class ServerPostureTable
-{
-    private readonly Dictionary<(IpEndpoint, AppProtocol), ServerPosture> _servers = new();
-    private readonly int _max;
-
-    public ServerPostureTable(int maxServers = 65_536) => _max = maxServers;
-
-    public long Overflow { get; private set; }
-
-    public IEnumerable<ServerPosture> All => _servers.Values;
-
-    public ServerPosture? Get(IpEndpoint server, AppProtocol protocol)
+    /// <summary>An event touched this server: its time and connection.</summary>
+    public void Seen(SensorEvent e)
     {
-        if (_servers.TryGetValue((server, protocol), out var p)) return p;
-        if (_servers.Count >= _max)
-        {
-            Overflow++;
-            return null;
-        }
-        p = new ServerPosture(server, protocol);
-        _servers.Add((server, protocol), p);
-        return p;
+        if (e.TimestampNs < FirstSeenNs) FirstSeenNs = e.TimestampNs;
+        if (e.TimestampNs > LastSeenNs) LastSeenNs = e.TimestampNs;
+        LastFlowId = e.FlowId;
+        LastClient = e.Client;
     }
+
+    public ServerReport ToReport(long nowNs, bool evicted) => new()
+    {
+        TimestampNs = nowNs,
+        FlowId = LastFlowId,
+        Client = LastClient,
+        Server = Server,
+        Protocol = Protocol,
+        FirstSeenNs = FirstSeenNs,
+        LastSeenNs = LastSeenNs,
+        OffersStartTls = OffersStartTls,
+        LoginDisabled = LoginDisabled,
+        AuthBeforeStartTls = AuthBeforeStartTls,
+        Capabilities = Capabilities,
+        Logins = Logins,
+        LoginsFailed = LoginsFailed,
+        CleartextLogins = CleartextLogins,
+        CleartextLoginsAccepted = CleartextLoginsAccepted,
+        StartTlsUpgrades = StartTlsUpgrades,
+        Evicted = evicted,
+    };
 }

@@ -29,6 +29,7 @@ public sealed class Pop3Session : MailSession
     /// <summary>An AUTH exchange in progress: client lines are its responses (RFC 5034 §4).</summary>
     private SaslExchange? _sasl;
     private bool _capaOffersStls;
+    private MailCapabilities _capaNames;
 
     // The order of answers. While _orderLost, only the first _pairable queued commands (queued before
     // the loss) are still answered in order; after them the count of owed answers is unknown.
@@ -286,12 +287,17 @@ public sealed class Pop3Session : MailSession
     {
         if (line.Length == 1 && line[0] == (byte)'.')
         {
-            if (_server == Pop3ServerState.CapaList) RecordCapabilities(_capaOffersStls, loginDisabled: false);
+            if (_server == Pop3ServerState.CapaList) RecordCapabilities(_capaOffersStls, loginDisabled: false, _capaNames);
             _server = Pop3ServerState.Status;
         }
-        else if (_server == Pop3ServerState.CapaList && AsciiText.EqualsIgnoreCase(AsciiText.TrimSpaces(line), "STLS"u8))
+        else if (_server == Pop3ServerState.CapaList)
         {
-            _capaOffersStls = true; // RFC 2595 §4: STLS capability
+            // One capability per line, its name first (RFC 2449 §6); SASL lists the mechanisms (RFC 5034 §5).
+            var rest = AsciiText.TrimSpaces(line);
+            var name = AsciiText.NextWord(ref rest);
+            if (AsciiText.EqualsIgnoreCase(name, "STLS"u8)) _capaOffersStls = true; // RFC 2595 §4: STLS capability
+            _capaNames |= MailCapabilityNames.Of(name);
+            if (AsciiText.EqualsIgnoreCase(name, "SASL"u8)) _capaNames |= MailCapabilityNames.Mechanisms(rest);
         }
     }
 
@@ -306,7 +312,7 @@ public sealed class Pop3Session : MailSession
             Pop3CommandKind.Stls => Pop3ServerState.Tls, // RFC 2595 §4: TLS negotiation starts after the +OK
             _ => _server,
         };
-        if (command.Kind == Pop3CommandKind.Capa) _capaOffersStls = false;
+        if (command.Kind == Pop3CommandKind.Capa) (_capaOffersStls, _capaNames) = (false, MailCapabilities.None);
     }
 
     private Pop3PendingCommand DequeueOldest()

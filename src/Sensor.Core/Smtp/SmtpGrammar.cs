@@ -1,4 +1,5 @@
 using Sensor.Core.Text;
+using Sensor.Core.Events;
 
 namespace Sensor.Core.Smtp;
 
@@ -99,7 +100,12 @@ public static class SmtpGrammar
         while (end < text.Length && text[end] != (byte)' ' && text[end] != (byte)'=') end++;
         var keyword = text[..end];
         if (Is(keyword, "STARTTLS"u8)) extensions.StartTls = true;
-        else if (Is(keyword, "AUTH"u8)) extensions.Auth = true;
+        else if (Is(keyword, "AUTH"u8))
+        {
+            extensions.Auth = true;
+            extensions.Names |= MailCapabilityNames.Mechanisms(end < text.Length ? text[(end + 1)..] : default);
+        }
+        extensions.Names |= MailCapabilityNames.Of(keyword);
     }
 }
 
@@ -108,6 +114,8 @@ public struct SmtpExtensions
 {
     public bool StartTls;
     public bool Auth;
+    /// <summary>The keywords and AUTH mechanisms from the inventory's fixed set.</summary>
+    public MailCapabilities Names;
 }
 
 /// <summary>

@@ -477,7 +477,7 @@ public sealed class SmtpSession : MailSession
                 if (code != 354 && _client == SmtpClientState.DataBody && _bodyBytes == 0) _client = SmtpClientState.Command;
                 return;
             case SmtpCommandKind.Ehlo:
-                if (code == 250) RecordCapabilities(_extensions.StartTls, loginDisabled: false, authBeforeStartTls: _extensions.Auth);
+                if (code == 250) RecordCapabilities(_extensions.StartTls, loginDisabled: false, _extensions.Names, authBeforeStartTls: _extensions.Auth);
                 return;
         }
     }

@@ -1,4 +1,5 @@
 using Sensor.Core.Events;
+using Sensor.Core.Site;
 
 namespace Sensor.Outputs.EventLog;
 
@@ -29,9 +30,18 @@ public static class EventNames
         _ => "unknown",
     };
 
+    public static string Of(TrafficDirection d) => d switch
+    {
+        TrafficDirection.Outbound => "outbound",
+        TrafficDirection.Inbound => "inbound",
+        TrafficDirection.Internal => "internal",
+        _ => "external",
+    };
+
     public static string EventType(SensorEvent e) => e switch
     {
         AuthAttempt => "auth",
+        ServerReport => "server",
         StartTlsUpgrade => "starttls",
         PasswordGuessing => "bruteforce",
         _ => "other",

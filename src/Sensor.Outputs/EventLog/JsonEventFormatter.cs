@@ -41,15 +41,20 @@ public static class JsonEventFormatter
         w.WriteString("timestamp", EventNames.Timestamp(e.TimestampNs));
         // Which sensor saw it: a SIEM fed by several sensors tells them apart by this (the user's own text).
         if (host is not null) WriteWireString(w, "host", host);
-        w.WriteString("flow_id", e.FlowId);
+        // A server report is about no one connection: no flow, no client.
+        if (e is not ServerReport) w.WriteString("flow_id", e.FlowId);
         w.WriteString("event_type", EventNames.EventType(e));
-        w.WriteString("src_ip", e.Client.AddressText);
-        w.WriteNumber("src_port", e.Client.Port);
+        if (e is not ServerReport)
+        {
+            w.WriteString("src_ip", e.Client.AddressText);
+            w.WriteNumber("src_port", e.Client.Port);
+        }
         w.WriteString("dest_ip", e.Server.AddressText);
         w.WriteNumber("dest_port", e.Server.Port);
         w.WriteString("app_proto", EventNames.Of(e.Protocol));
         if (captureFile is not null) WriteWireString(w, "pcap_file", captureFile);
         if (!e.Tunnel.IsEmpty) WriteTunnel(w, e.Tunnel);
+        if (e.Direction is { } direction) w.WriteString("direction", EventNames.Of(direction));
         switch (e)
         {
             case AuthAttempt a:
@@ -69,6 +74,25 @@ public static class JsonEventFormatter
                 w.WriteNumber("usernames", g.DistinctUsernames);
                 if (g.Username is not null) WriteWireString(w, "username", g.Username);
                 w.WriteNumber("window_seconds", g.WindowSeconds);
+                w.WriteEndObject();
+                break;
+            case ServerReport r:
+                w.WriteStartObject("server");
+                w.WriteString("first_seen", EventNames.Timestamp(r.FirstSeenNs));
+                w.WriteString("last_seen", EventNames.Timestamp(r.LastSeenNs));
+                if (r.OffersStartTls is bool starttls) w.WriteBoolean("starttls_offered", starttls); else w.WriteNull("starttls_offered");
+                w.WriteBoolean("login_disabled", r.LoginDisabled);
+                if (r.Protocol == AppProtocol.Smtp) w.WriteBoolean("auth_before_starttls", r.AuthBeforeStartTls);
+                w.WriteStartArray("capabilities");
+                foreach (var name in MailCapabilityNames.Names(r.Capabilities)) w.WriteStringValue(name);
+                w.WriteEndArray();
+                w.WriteNumber("logins", r.Logins);
+                w.WriteNumber("logins_failed", r.LoginsFailed);
+                w.WriteNumber("cleartext_logins", r.CleartextLogins);
+                w.WriteNumber("cleartext_logins_accepted", r.CleartextLoginsAccepted);
+                w.WriteNumber("starttls_upgrades", r.StartTlsUpgrades);
+                if (r.Inside is bool inside) w.WriteBoolean("inside", inside);
+                if (r.Evicted) w.WriteBoolean("evicted", true);
                 w.WriteEndObject();
                 break;
             case StartTlsUpgrade s:

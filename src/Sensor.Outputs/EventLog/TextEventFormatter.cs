@@ -17,16 +17,23 @@ public static class TextEventFormatter
         AuthAttempt a =>
             $"{EventNames.Timestamp(a.TimestampNs)}  {EventNames.Of(a.Protocol).ToUpperInvariant(),-4}  login  {WireText.Token(a.Mechanism),-14} " +
             $"{EventNames.Of(a.Exposure),-9}  {EventNames.Of(a.Outcome),-7}  user={User(a.Username)}  " +
-            $"{a.Client} -> {a.Server}  secret={(a.Secret is null ? EventNames.Redacted : WireText.Token(a.Secret))}",
+            $"{a.Client} -> {a.Server}{Direction(a)}  secret={(a.Secret is null ? EventNames.Redacted : WireText.Token(a.Secret))}",
         StartTlsUpgrade s =>
             $"{EventNames.Timestamp(s.TimestampNs)}  {EventNames.Of(s.Protocol).ToUpperInvariant(),-4}  starttls {EventNames.Of(s.Outcome),-7}  " +
-            $"{s.Client} -> {s.Server}",
+            $"{s.Client} -> {s.Server}{Direction(s)}",
         PasswordGuessing g =>
             $"{EventNames.Timestamp(g.TimestampNs)}  {EventNames.Of(g.Protocol).ToUpperInvariant(),-4}  ALERT {(g.Kind == GuessingKind.Spraying ? "password spraying" : "password guessing")}: " +
             $"{g.Failures} failed logins, {g.DistinctUsernames} usernames in {g.WindowSeconds}s" +
-            $"{(g.Username is null ? "" : $" against user={User(g.Username)}")}  {g.Client} -> {g.Server}",
+            $"{(g.Username is null ? "" : $" against user={User(g.Username)}")}  {g.Client} -> {g.Server}{Direction(g)}",
+        ServerReport r =>
+            $"{EventNames.Timestamp(r.TimestampNs)}  {EventNames.Of(r.Protocol).ToUpperInvariant(),-4}  server {r.Server}" +
+            $"{(r.Inside is bool inside ? inside ? " (inside)" : " (outside)" : "")}  starttls={(r.OffersStartTls is bool o ? o ? "offered" : "not-offered" : "unknown")}" +
+            $"{(r.LoginDisabled ? "  LOGINDISABLED" : "")}  logins={r.Logins} failed={r.LoginsFailed} cleartext={r.CleartextLogins} cleartext-accepted={r.CleartextLoginsAccepted}" +
+            $"{(r.Evicted ? "  (evicted from the inventory)" : "")}",
         _ => WireText.Escape(e.ToString()),
     };
+
+    private static string Direction(SensorEvent e) => e.Direction is { } d ? $" ({EventNames.Of(d)})" : "";
 
     private static string User(string? s) => s is null ? UnknownUser : WireText.Token(s);
 }

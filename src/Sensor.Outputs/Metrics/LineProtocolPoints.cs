@@ -37,7 +37,24 @@ public sealed class LineProtocolPoints(string sensorName)
             .Tag("mechanism", MechanismTag.Of(a.Mechanism))
             .Tag("exposure", EventNames.Of(a.Exposure))
             .Tag("outcome", EventNames.Of(a.Outcome))
+            // Four values, and only with home networks configured (a null tag is left out).
+            .Tag("direction", a.Direction is { } d ? EventNames.Of(d) : null)
             .Field("count", 1L), a.TimestampNs),
+        // One series per server, bounded by the inventory's cap (Inventory:MaxServers); the latest
+        // report's counts are the server's totals so far, so Grafana takes last(), not sum().
+        ServerReport r => Unique(PointData.Measurement("mail_server")
+            .Tag("sensor", sensorName)
+            .Tag("proto", EventNames.Of(r.Protocol))
+            .Tag("server", r.Server.AddressText)
+            .Tag("port", r.Server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Tag("inside", r.Inside is bool inside ? inside ? "true" : "false" : null)
+            .Field("cleartext_logins_accepted", r.CleartextLoginsAccepted)
+            .Field("cleartext_logins", r.CleartextLogins)
+            .Field("logins", r.Logins)
+            .Field("failures", r.LoginsFailed)
+            .Field("starttls_offered", r.OffersStartTls == true ? 1L : 0L)
+            .Field("login_disabled", r.LoginDisabled ? 1L : 0L)
+            .Field("starttls_upgrades", r.StartTlsUpgrades), r.TimestampNs),
         StartTlsUpgrade s => Unique(PointData.Measurement("mail_starttls")
             .Tag("sensor", sensorName)
             .Tag("proto", EventNames.Of(s.Protocol))

@@ -102,7 +102,7 @@ public sealed class ReportCollector : IEventSink
     public void AddPipeline(SensorCounters counters, ServerPostureTable servers)
     {
         _totals.AddRun(counters);
-        _postureOverflow += servers.Overflow;
+        _postureOverflow += servers.Evicted; // servers the inventory let go to make room
         foreach (var p in servers.All)
         {
             if (Server(p.Server, p.Protocol) is not { } s) continue;

@@ -24,6 +24,7 @@ public sealed class RunSummary : IEventSink
     private const int GuessingShown = 20;
     private readonly List<string> _guessing = new(); // the first few alerts; the rest only counted
     private long _guessingAlerts;
+    private long _serversReported, _serversEvicted;
     private int _filesRead;
     private int _filesFailed;
 
@@ -57,6 +58,8 @@ public sealed class RunSummary : IEventSink
     public void AddPipeline(SensorCounters counters, ServerPostureTable servers)
     {
         _totals.AddRun(counters);
+        _serversReported += servers.Count;
+        _serversEvicted += servers.Evicted;
         foreach (var s in servers.All)
         {
             if (s.AuthBeforeStartTls) _authBeforeStartTls.Add($"{EventNames.Of(s.Protocol)} {s.Server}");
@@ -110,6 +113,7 @@ public sealed class RunSummary : IEventSink
         foreach (var (k, v) in _servers.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             sb.AppendLine($"  {v.Proto} {k}  cleartext logins: {v.Cleartext}");
         sb.AppendLine($"SMTP servers offering AUTH before STARTTLS: {_authBeforeStartTls.Count}");
+        sb.AppendLine($"server inventory: {_serversReported} server events (one per server and file), {_serversEvicted} servers evicted at the cap (Inventory:MaxServers)");
         foreach (var s in _authBeforeStartTls.Take(GuessingShown)) sb.AppendLine($"  {s}");
         if (_authBeforeStartTls.Count > GuessingShown) sb.AppendLine($"  ... and {_authBeforeStartTls.Count - GuessingShown} more");
         sb.AppendLine($"reassembly: gaps {c.Gaps} ({c.GapBytes} bytes), out-of-order segments {c.SegmentsOutOfOrder}, " +

@@ -38,6 +38,21 @@ internal static class OptionChecks
         return option;
     }
 
+    /// <summary>Comma-separated CIDR prefixes (see <see cref="Sensor.Core.Site.NetworkPrefix"/>).</summary>
+    public static Option<string?> Cidrs(this Option<string?> option)
+    {
+        option.Validators.Add(r =>
+        {
+            var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : null;
+            if (text is null) return;
+            if (text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Length == 0)
+                r.AddError($"{option.Name} needs at least one CIDR prefix");
+            else if (Sensor.Core.Site.HomeNetworks.Parse([text], out var problem) is null)
+                r.AddError($"{option.Name}: {problem}");
+        });
+        return option;
+    }
+
     /// <summary>An absolute http or https address.</summary>
     public static Option<string?> HttpUrl(this Option<string?> option)
     {

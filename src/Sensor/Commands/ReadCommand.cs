@@ -184,10 +184,13 @@ public static class ReadCommand
         var sinks = new List<IEventSink> { writer, summary };
         if (metrics is not null) sinks.Add(new MetricsSink(metrics, points));
         if (reportCollector is not null) sinks.Add(reportCollector);
-        var sink = new PasswordGuessingDetector(new FanOutSink([.. sinks]), settings.Guessing.ToThresholds());
+        IEventSink outputs = new FanOutSink([.. sinks]);
+        // Directions are stamped after the guessing detector, so its alerts carry one too.
+        if (settings.Site.ToHomeNetworks() is { } home) outputs = new Sensor.Core.Site.SiteDirectionStamp(home, outputs);
+        var sink = new PasswordGuessingDetector(outputs, settings.Guessing.ToThresholds());
         summary.Guessing = sink;
         if (reportCollector is not null) reportCollector.Guessing = sink;
-        var options = settings.Analysis.ToOptions(reveal, settings.Decoding);
+        var options = settings.Analysis.ToOptions(reveal, settings.Decoding) with { MaxServers = settings.Inventory.MaxServers };
         var limits = settings.Reassembly.ToLimits();
         int threads = request.Threads;
         int read = 0;
@@ -215,6 +218,8 @@ public static class ReadCommand
                 {
                     var outcome = ParallelFileAnalysis.Run(path, threads, options, limits, sink, LinkSupported, filter);
                     result = outcome.Result;
+                    // Once, after the merge, in the table's fixed order: the same events for any thread count.
+                    outcome.Servers.Report(sink, outcome.ClockNs);
                     summary.AddPipeline(outcome.Counters, outcome.Servers);
                     reportCollector?.AddPipeline(outcome.Counters, outcome.Servers);
                 }
@@ -228,6 +233,7 @@ public static class ReadCommand
                         ? CaptureStreamSource.Read(path, onFrame, LinkSupported)
                         : CaptureFileSource.Read(path, onFrame, LinkSupported);
                     pipeline.Finish();
+                    pipeline.ReportServers();
                     summary.AddPipeline(pipeline.Counters, pipeline.Servers!);
                     reportCollector?.AddPipeline(pipeline.Counters, pipeline.Servers!);
                 }

@@ -158,13 +158,19 @@ public static class RunCommand
             }
 
             if (settings.Analysis.RevealSecrets) appLog.Warning("reveal-secrets is on: passwords and tokens are written to the event log");
-            var options = settings.Analysis.ToOptions(settings.Analysis.RevealSecrets, settings.Decoding);
+            var options = settings.Analysis.ToOptions(settings.Analysis.RevealSecrets, settings.Decoding) with
+            {
+                MaxServers = settings.Inventory.MaxServers,
+                ServerReportInterval = TimeSpan.FromSeconds(settings.Inventory.IntervalSeconds),
+            };
             var influx = settings.Influx.ToWriterSettings(settings.Name);
             var metrics = influx.Enabled ? new InfluxMetricsWriter(influx) : null;
             var points = new LineProtocolPoints(influx.SensorName);
             IEventSink outputs = metrics is null
                 ? new FanOutSink([.. events])
                 : new FanOutSink([.. events, new MetricsSink(metrics, points)]);
+            // Directions are stamped after the guessing detector, so its alerts carry one too.
+            if (settings.Site.ToHomeNetworks() is { } home) outputs = new Sensor.Core.Site.SiteDirectionStamp(home, outputs);
             var detector = new PasswordGuessingDetector(outputs, settings.Guessing.ToThresholds());
             int workers = settings.Capture.Workers > 0 ? settings.Capture.Workers : ParallelFileAnalysis.DefaultWorkers;
             IFrameAnalysis pipeline = workers > 1

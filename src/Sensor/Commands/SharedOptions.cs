@@ -21,11 +21,15 @@ internal sealed class SharedOptions
         Description = "auto (default: ask the server's /ping), v1 (InfluxDB 1.x /write, database created when missing) or v2 (/api/v2/write).",
     }.OneOf("auto", "v1", "v2");
     private readonly Option<string?> _spoolDir = new("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable (one folder per server inside)." };
+    private readonly Option<string?> _homeNet = new Option<string?>("--home-net")
+    {
+        Description = "The site's own networks, comma-separated CIDR (IPv4 and IPv6), e.g. 10.0.0.0/8,2001:db8::/32: events get a direction (outbound, inbound, internal, external). Config: Site:HomeNetworks.",
+    }.Cidrs();
     private readonly Option<string?> _sensorName = new("--sensor-name") { Description = "This sensor's name: the `host` field of events, the `sensor` tag of metrics (default: the host name). Env: SENSOR_Name." };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _influxUrl, _influxToken, _influxOrg, _influxBucket, _influxApi, _spoolDir, _sensorName })
+        foreach (var o in new Option[] { _influxUrl, _influxToken, _influxOrg, _influxBucket, _influxApi, _spoolDir, _sensorName, _homeNet })
             command.Options.Add(o);
     }
 
@@ -39,6 +43,7 @@ internal sealed class SharedOptions
         Set(overrides, "Influx:Api", parse.GetValue(_influxApi));
         Set(overrides, "Influx:SpoolDirectory", parse.GetValue(_spoolDir));
         Set(overrides, "Name", parse.GetValue(_sensorName));
+        Set(overrides, "Site:HomeNetworks", parse.GetValue(_homeNet));
     }
 
     /// <summary>A configuration key from an option's value, when the option was given.</summary>

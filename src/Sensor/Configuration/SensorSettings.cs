@@ -16,6 +16,8 @@ public sealed class SensorSettings
     public GuessingSection Guessing { get; set; } = new();
     public ReassemblySection Reassembly { get; set; } = new();
     public DecodingSection Decoding { get; set; } = new();
+    public SiteSection Site { get; set; } = new();
+    public InventorySection Inventory { get; set; } = new();
     /// <summary>Application log level: Verbose, Debug, Information, Warning, Error.</summary>
     public string LogLevel { get; set; } = "Information";
 }
@@ -159,4 +161,25 @@ public sealed class HealthSection
 
     /// <summary>How often capture health is logged.</summary>
     public int IntervalSeconds { get; set; } = 60;
+}
+
+/// <summary>The site the sensor watches over (Suricata's HOME_NET, Zeek's Site::local_nets).</summary>
+public sealed class SiteSection
+{
+    /// <summary>The site's own address blocks, IPv4 and IPv6 CIDR ("10.0.0.0/8", "2001:db8::/32"). Empty: events carry no direction.</summary>
+    public List<string> HomeNetworks { get; set; } = [];
+
+    /// <summary>The matcher, or null when no home network is configured (SettingsChecks has refused bad entries).</summary>
+    public Sensor.Core.Site.HomeNetworks? ToHomeNetworks() =>
+        HomeNetworks.Count == 0 ? null : Sensor.Core.Site.HomeNetworks.Parse(HomeNetworks, out _);
+}
+
+/// <summary>The server inventory: `server` events and mail_server points.</summary>
+public sealed class InventorySection
+{
+    /// <summary>Packet time between inventory reports while capturing live (a file is reported once, at its end).</summary>
+    public int IntervalSeconds { get; set; } = 300;
+
+    /// <summary>Servers tracked; beyond it the least recently seen is reported and forgotten. Also the bound on mail_server series.</summary>
+    public int MaxServers { get; set; } = Sensor.Core.Mail.ServerPostureTable.DefaultMaxServers;
 }

@@ -10,6 +10,9 @@ namespace Sensor.Configuration;
 /// </summary>
 public static class SettingsChecks
 {
+    /// <summary>The largest server inventory accepted: each server is a metric series too.</summary>
+    public const int MaxInventory = 1_000_000;
+
     /// <summary>The first problem, as one sentence, or null when the settings can be used.</summary>
     public static string? Problem(SensorSettings s)
     {
@@ -36,6 +39,10 @@ public static class SettingsChecks
             return "Capture:FanoutGroup needs Linux (AF_PACKET fanout)";
         if (string.IsNullOrWhiteSpace(s.Name))
             return "Name (the sensor's name in events and metrics) must not be empty";
+        if (s.Site.HomeNetworks.Count > 0 && Sensor.Core.Site.HomeNetworks.Parse(s.Site.HomeNetworks, out var badNet) is null)
+            return $"Site:HomeNetworks: {badNet}";
+        if (s.Inventory is { IntervalSeconds: < 1 } or { MaxServers: < 1 } or { MaxServers: > MaxInventory })
+            return $"Inventory: IntervalSeconds must be at least 1 and MaxServers between 1 and {MaxInventory}";
         if (s.Events is { MaxFileSizeMiB: < 1 } or { RetainedFiles: < 0 })
             return "Events: MaxFileSizeMiB must be at least 1 and RetainedFiles at least 0";
         return null;

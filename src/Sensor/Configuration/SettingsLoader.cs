@@ -38,7 +38,26 @@ public static class SettingsLoader
         ReplaceList(config, "Analysis:SmtpPorts", settings.Analysis.SmtpPorts);
         ReplaceList(config, "Decoding:VxlanPorts", settings.Decoding.VxlanPorts);
         ReplaceList(config, "Decoding:GenevePorts", settings.Decoding.GenevePorts);
+        ReplaceList(config, "Site:HomeNetworks", settings.Site.HomeNetworks);
         return settings;
+    }
+
+    private static void ReplaceList(IConfiguration config, string key, List<string> list)
+    {
+        var values = ListValues(config, key);
+        if (values.Count == 0) return;
+        list.Clear();
+        list.AddRange(values);
+    }
+
+    /// <summary>A list's items: a JSON array, or one comma-separated value (an option, an environment variable).</summary>
+    private static List<string> ListValues(IConfiguration config, string key)
+    {
+        var section = config.GetSection(key);
+        var values = section.GetChildren().Select(c => c.Value).Where(v => v is not null).ToList();
+        if (values.Count == 0 && section.Value is { Length: > 0 } csv)
+            values = csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()!;
+        return values!;
     }
 
     private static void ReplaceList(IConfiguration config, string key, List<ushort> list)

@@ -136,6 +136,7 @@ public sealed class CaptureService(
             Step("closing the capture", source.Close);
             if (!Step("settling the logins still waiting for an answer", pipeline.Finish, out var settleFailure) && _failure is null)
                 Fail(settleFailure!); // logins may be lost: the run did not end well
+            Step("reporting the server inventory", pipeline.ReportServers);
             _flows = 0;
             Enter(State.Stopped, "stopped");
         }
@@ -278,6 +279,7 @@ public sealed class CaptureService(
                     if (_state != State.Capturing) continue;
                     var h = Health;
                     var m = metrics.Counters;
+                    var inventory = pipeline.ServerInventory;
                     long now = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
                     metrics.Enqueue(points.Health(now, new Dictionary<string, long>
                     {
@@ -300,6 +302,8 @@ public sealed class CaptureService(
                         ["guessing_clients"] = guessing?.ClientsTracked ?? 0,
                         ["guessing_usernames"] = guessing?.UsernamesTracked ?? 0,
                         ["guessing_evicted"] = guessing?.TracksEvicted ?? 0,
+                        ["servers_tracked"] = inventory.Tracked,
+                        ["servers_evicted"] = inventory.Evicted,
                     }));
                 }
             }

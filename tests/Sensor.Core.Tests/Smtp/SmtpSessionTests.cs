@@ -335,7 +335,7 @@ public sealed class SmtpSessionTests
         Conversation.AtEverySplit(steps, Endpoints.SmtpServer, Options(false), h =>
         {
             Assert.True(Conversation.SingleAuth(h).ServerOffersStartTls);
-            var posture = ((ServerPostureTracker)h.Context.Sink).Servers.Get(Endpoints.SmtpServer, AppProtocol.Smtp)!;
+            var posture = ((ServerPostureTracker)h.Context.Sink).Servers.Find(Endpoints.SmtpServer, AppProtocol.Smtp)!;
             Assert.True(posture.OffersStartTls);
             Assert.True(posture.AuthBeforeStartTls);
         }, splitServerToo: true);
@@ -349,9 +349,11 @@ public sealed class SmtpSessionTests
         Conversation.AtEverySplit(steps, Endpoints.SmtpServer, Options(false), h =>
         {
             Assert.False(Conversation.SingleAuth(h).ServerOffersStartTls);
-            var posture = ((ServerPostureTracker)h.Context.Sink).Servers.Get(Endpoints.SmtpServer, AppProtocol.Smtp)!;
+            var posture = ((ServerPostureTracker)h.Context.Sink).Servers.Find(Endpoints.SmtpServer, AppProtocol.Smtp)!;
             Assert.False(posture.OffersStartTls);
             Assert.True(posture.AuthBeforeStartTls);
+            // The keywords and the legacy AUTH= form's mechanism, from the inventory's fixed set.
+            Assert.Equal(MailCapabilities.Auth | MailCapabilities.AuthLogin | MailCapabilities.EightBitMime, posture.Capabilities);
         });
     }
 
@@ -361,7 +363,7 @@ public sealed class SmtpSessionTests
         // Postfix with smtpd_tls_auth_only = yes: AUTH appears only after STARTTLS.
         Step[] steps = [S(Greeting), C(Ehlo), S("250-mail.example.org\r\n250-STARTTLS\r\n250 8BITMIME\r\n"), C("QUIT\r\n"), S("221 Bye\r\n")];
         var h = Conversation.Play(steps, Endpoints.SmtpServer, Options(false));
-        var posture = ((ServerPostureTracker)h.Context.Sink).Servers.Get(Endpoints.SmtpServer, AppProtocol.Smtp)!;
+        var posture = ((ServerPostureTracker)h.Context.Sink).Servers.Find(Endpoints.SmtpServer, AppProtocol.Smtp)!;
         Assert.True(posture.OffersStartTls);
         Assert.False(posture.AuthBeforeStartTls);
     }

@@ -33,14 +33,16 @@ public static class GrafanaProvisioning
     public static readonly IReadOnlyDictionary<string, (string[] Tags, string[] Fields)> Schema =
         new Dictionary<string, (string[], string[])>
         {
-            ["mail_auth"] = (["sensor", "proto", "server", "mechanism", "exposure", "outcome"], ["count"]),
+            ["mail_auth"] = (["sensor", "proto", "server", "mechanism", "exposure", "outcome", "direction"], ["count"]),
+            ["mail_server"] = (["sensor", "proto", "server", "port", "inside"],
+                ["cleartext_logins_accepted", "cleartext_logins", "logins", "failures", "starttls_offered", "login_disabled", "starttls_upgrades"]),
             ["mail_starttls"] = (["sensor", "proto", "server", "outcome"], ["count"]),
             ["mail_bruteforce"] = (["sensor", "proto", "server", "client", "kind"], ["failures", "usernames"]),
             ["sensor_health"] = (["sensor"],
                 ["packets", "bytes", "kernel_drops", "interface_drops", "flows", "buffered_bytes", "gaps",
                  "events_written", "events_lost", "points_written", "points_spooled", "points_pending", "points_rejected",
                  "points_dropped", "write_failures", "analyzer_faults",
-                 "guessing_clients", "guessing_usernames", "guessing_evicted"]),
+                 "guessing_clients", "guessing_usernames", "guessing_evicted", "servers_tracked", "servers_evicted"]),
         };
 
     /// <summary>The values a tag with a closed set of values can take.</summary>
@@ -50,6 +52,8 @@ public static class GrafanaProvisioning
         ["exposure"] = ["cleartext", "hashed", "none", "unknown"],
         ["outcome"] = ["success", "failure", "unknown"],
         ["kind"] = ["guessing", "spraying"],
+        ["direction"] = ["outbound", "inbound", "internal", "external"],
+        ["inside"] = ["true", "false"],
         ["mechanism"] = [.. Sensor.Outputs.Metrics.MechanismTag.Values],
     };
 

@@ -92,6 +92,9 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
     /// 10.0.0.2 pop3 USER cleartext failure at 130..133, APOP hashed success at 140;
     /// 10.0.0.3 imap AUTH=CRAM-MD5 hashed failure at 150, AUTH=SCRAM-SHA-256 hashed unknown at 200,
     /// AUTH=EXTERNAL none success at 210 (sensor s2). 13 attempts, 9 cleartext (10.0.0.1: 5, 10.0.0.2: 4), 7 failures.
+    /// s1 has home networks: its logins to 10.0.0.1 are inbound, to 10.0.0.2 outbound, to 10.0.0.3 internal; s2's have no direction.
+    /// servers (s1's inventory) — 10.0.0.1:143 imap inside, 2 cleartext logins accepted at 60, 3 at 240 (of 5 logins, 2 failed);
+    /// 10.0.0.2:110 pop3 outside, 0 accepted of 5 at 240; 10.0.0.3:143 imap inside, 0 accepted of 2 at 240.
     /// STARTTLS — success at 5, 65 (10.0.0.1 imap), 125 (10.0.0.2 pop3), failure at 126: 3 successes;
     /// one more success at 1000 (10.0.0.3 imap), after the dashboard's range.
     /// brute force — guessing 10.9.9.9 → 10.0.0.2 pop3 at 134 (4 failures, 1 username),
@@ -103,7 +106,9 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
     private static IEnumerable<string> Points()
     {
         string Auth(double t, string sensor, string proto, string server, string mech, string exposure, string outcome) =>
-            $"mail_auth,sensor={sensor},proto={proto},server={server},mechanism={Tag(mech)},exposure={exposure},outcome={outcome} count=1i {Ns(t)}";
+            $"mail_auth,sensor={sensor},proto={proto},server={server},mechanism={Tag(mech)},exposure={exposure},outcome={outcome}" +
+            (sensor == "s1" ? $",direction={(server == "10.0.0.1" ? "inbound" : server == "10.0.0.2" ? "outbound" : "internal")}" : "") +
+            $" count=1i {Ns(t)}";
         yield return Auth(0, "s1", "imap", "10.0.0.1", "LOGIN", "cleartext", "success");
         yield return Auth(10, "s1", "imap", "10.0.0.1", "LOGIN", "cleartext", "success");
         yield return Auth(70, "s1", "imap", "10.0.0.1", "LOGIN", "cleartext", "success");
@@ -114,6 +119,14 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
         yield return Auth(150, "s1", "imap", "10.0.0.3", "AUTH=CRAM-MD5", "hashed", "failure");
         yield return Auth(200, "s1", "imap", "10.0.0.3", "AUTH=SCRAM-SHA-256", "hashed", "unknown");
         yield return Auth(210, "s2", "imap", "10.0.0.3", "AUTH=EXTERNAL", "none", "success");
+
+        string Server(double t, string proto, string server, int port, bool inside, long accepted, long logins, long failures) =>
+            $"mail_server,sensor=s1,proto={proto},server={server},port={port},inside={(inside ? "true" : "false")} " +
+            $"cleartext_logins_accepted={accepted}i,cleartext_logins={accepted + failures}i,logins={logins}i,failures={failures}i,starttls_offered=1i,login_disabled=0i,starttls_upgrades=2i {Ns(t)}";
+        yield return Server(60, "imap", "10.0.0.1", 143, true, 2, 3, 0);
+        yield return Server(240, "imap", "10.0.0.1", 143, true, 3, 5, 2);
+        yield return Server(240, "pop3", "10.0.0.2", 110, false, 0, 5, 4);
+        yield return Server(240, "imap", "10.0.0.3", 143, true, 0, 2, 1);
 
         string Tls(double t, string proto, string server, string outcome) =>
             $"mail_starttls,sensor=s1,proto={proto},server={server},outcome={outcome} count=1i {Ns(t)}";
@@ -338,6 +351,29 @@ public sealed class InfluxQlQueryTests(InfluxQlQueryTests.KnownData data) : ICla
             var top = Only(RunDashboard("dashboard/Top servers by cleartext logins/A"), "top servers");
             var rows = Enumerable.Range(0, top.Rows.Count).Select(i => (top.Text(i, "server"), top.Number(i, "top"))).OrderByDescending(r => r.Item2).ToList();
             Assert.Equal([("10.0.0.1", (double?)5), ("10.0.0.2", (double?)4)], rows);
+        },
+
+        // The latest report of each server counts (last, not sum): only 10.0.0.1 accepted cleartext logins.
+        ["dashboard/Servers accepting cleartext logins/A"] = () =>
+        {
+            var table = Only(RunDashboard("dashboard/Servers accepting cleartext logins/A"), "servers accepting cleartext logins");
+            Assert.Single(table.Rows);
+            // The GROUP BY tags are the series' tags (Grafana's table format makes them columns).
+            Assert.Equal(("10.0.0.1", "143", "imap", "true"), (table.Tags["server"], table.Tags["port"], table.Tags["proto"], table.Tags["inside"]));
+            Assert.Equal((3.0, 5.0, 2.0, 1.0),
+                (table.Number(0, "accepted"), table.Number(0, "logins"), table.Number(0, "failures"), table.Number(0, "starttls")));
+        },
+
+        // s1's logins by direction and exposure; s2's, without a direction, are not shown.
+        ["dashboard/Logins by direction/A"] = () =>
+        {
+            var series = ByLabel(RunDashboard("dashboard/Logins by direction/A"));
+            Assert.Equal(["direction=inbound,exposure=cleartext", "direction=internal,exposure=hashed", "direction=outbound,exposure=cleartext", "direction=outbound,exposure=hashed"],
+                series.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(new Dictionary<int, double> { [0] = 2, [1] = 3 }, series["direction=inbound,exposure=cleartext"].PerMinute("sum"));
+            Assert.Equal(4, series["direction=outbound,exposure=cleartext"].Sum("sum"));
+            Assert.Equal(1, series["direction=outbound,exposure=hashed"].Sum("sum"));
+            Assert.Equal(new Dictionary<int, double> { [2] = 1, [3] = 1 }, series["direction=internal,exposure=hashed"].PerMinute("sum"));
         },
 
         ["dashboard/Brute-force episodes over time/A"] = () =>

@@ -22,7 +22,13 @@ public sealed class LiveSensor : IDisposable
     public ExternalProcess Process { get; }
     public string EventsPath { get; }
 
-    public List<JsonObject> Events()
+    /// <summary>The findings in the event file: every event but the server inventory's reports (see <see cref="ServerEvents"/>).</summary>
+    public List<JsonObject> Events() => AllEvents().Where(e => (string?)e["event_type"] != "server").ToList();
+
+    /// <summary>The server inventory's reports in the event file.</summary>
+    public List<JsonObject> ServerEvents() => AllEvents().Where(e => (string?)e["event_type"] == "server").ToList();
+
+    public List<JsonObject> AllEvents()
     {
         if (!File.Exists(EventsPath)) return [];
         using var s = new FileStream(EventsPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);

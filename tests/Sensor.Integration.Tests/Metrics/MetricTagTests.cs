@@ -92,7 +92,8 @@ public sealed class MetricTagTests
         var points = new LineProtocolPoints("sensor-1");
         var events = new SensorEvent[]
         {
-            Auth("AUTH=" + evil, user: evil),
+            // With home networks: the optional direction tag is there too.
+            Auth("AUTH=" + evil, user: evil) with { Direction = Sensor.Core.Site.TrafficDirection.Outbound },
             new StartTlsUpgrade
             {
                 TimestampNs = 1, FlowId = "f", Client = Client, Server = Server, Protocol = AppProtocol.Pop3,
@@ -102,6 +103,13 @@ public sealed class MetricTagTests
             {
                 TimestampNs = 2, FlowId = "f", Client = Client, Server = Server, Protocol = AppProtocol.Imap,
                 Kind = GuessingKind.Guessing, Failures = 10, DistinctUsernames = 1, Username = evil, WindowSeconds = 300,
+            },
+            new ServerReport
+            {
+                TimestampNs = 3, FlowId = "f", Client = Client, Server = Server, Protocol = AppProtocol.Imap,
+                FirstSeenNs = 1, LastSeenNs = 2, LoginDisabled = false, AuthBeforeStartTls = false,
+                Capabilities = MailCapabilities.AuthPlain, Logins = 1, LoginsFailed = 0, CleartextLogins = 1,
+                CleartextLoginsAccepted = 1, StartTlsUpgrades = 0, Inside = true, Evicted = false,
             },
         };
         foreach (var e in events)
@@ -114,6 +122,7 @@ public sealed class MetricTagTests
             {
                 if (key is "server" or "client") Assert.True(IPAddress.TryParse(value, out _), $"{key}={value}");
                 else if (key == "sensor") Assert.Equal("sensor-1", value);
+                else if (key == "port") Assert.Equal(Server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), value);
                 else Assert.Contains(value, GrafanaProvisioning.TagValues[key]);
             }
         }

@@ -65,8 +65,10 @@ public sealed class MetricsTests
             Assert.NotEmpty(spooled);
             // Plain line protocol, one point a line, no byte-order mark: any InfluxDB /write accepts it as is.
             var lines = File.ReadAllLines(spooled[0]);
-            Assert.Equal(3, lines.Length);
-            Assert.All(lines, l => Assert.StartsWith("mail_auth,", l, StringComparison.Ordinal));
+            // Three logins, then the capture's one server.
+            Assert.Equal(4, lines.Length);
+            Assert.All(lines[..3], l => Assert.StartsWith("mail_auth,", l, StringComparison.Ordinal));
+            Assert.StartsWith("mail_server,", lines[3], StringComparison.Ordinal);
             Assert.Equal((byte)'m', File.ReadAllBytes(spooled[0])[0]);
 
             vm.Start();

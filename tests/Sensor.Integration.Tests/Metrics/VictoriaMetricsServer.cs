@@ -57,7 +57,7 @@ public sealed class VictoriaMetricsServer : IDisposable
     public long Sum(string metric, string? labelFilter = null) => Export(metric, labelFilter).Sum;
 
     /// <summary>How many samples a metric has.</summary>
-    public long Samples(string metric) => Export(metric, null).Count;
+    public long Samples(string metric, string? labelFilter = null) => Export(metric, labelFilter).Count;
 
     private (long Sum, long Count) Export(string metric, string? labelFilter)
     {

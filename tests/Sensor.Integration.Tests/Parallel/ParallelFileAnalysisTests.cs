@@ -41,6 +41,11 @@ public sealed class ParallelFileAnalysisTests : IClassFixture<ParallelFileAnalys
         var single = AnalyseSingleThreaded(_generated.Path, limits);
         Assert.Equal(_generated.ExpectedLogins, single.Events.OfType<AuthAttempt>().Count());
         Assert.Contains(single.Events, e => e is PasswordGuessing);
+        // capture-gen's world has 36 mail servers, each speaking IMAP or POP3 on a port or two: each is reported once, at the end.
+        var servers = single.Events.OfType<ServerReport>().ToList();
+        Assert.True(servers.Count >= 36, $"only {servers.Count} server events");
+        Assert.Equal(servers.Count, servers.Select(r => (r.Server, r.Protocol)).Distinct().Count());
+        Assert.Equal(servers.Sum(r => r.Logins), single.Events.OfType<AuthAttempt>().Count());
         foreach (int workers in new[] { 2, 4 })
             AssertSame(single, AnalyseInParallel(_generated.Path, workers, limits), $"generated, {workers} workers");
     }
@@ -80,6 +85,8 @@ public sealed class ParallelFileAnalysisTests : IClassFixture<ParallelFileAnalys
         Assert.Equal(0, one.ExitCode);
         Assert.Equal(0, two.ExitCode);
         Assert.True(one.StdOutLines.Length > _generated.ExpectedLogins);
+        // Server events included: emitted once per file after the merge, in the inventory's fixed order.
+        Assert.True(one.StdOutLines.Count(l => l.Contains("\"event_type\":\"server\"", StringComparison.Ordinal)) > 36);
         Assert.Equal(one.StdOut, two.StdOut);
     }
 
@@ -110,26 +117,29 @@ public sealed class ParallelFileAnalysisTests : IClassFixture<ParallelFileAnalys
 
     private sealed record Run(List<SensorEvent> Events, SensorCounters Counters, CaptureFileResult Result, List<string> Servers);
 
-    /// <summary>The events as the read command delivers them: postures stamped, then the guessing detector.</summary>
+    /// <summary>The events as the read command delivers them: postures stamped, then the guessing detector; the server reports last.</summary>
     private static Run AnalyseSingleThreaded(string path, ReassemblyLimits limits)
     {
         var sink = new CollectingSink();
         var pipeline = new PacketPipeline(new AnalysisOptions(), limits, new PasswordGuessingDetector(sink, new GuessingThresholds()));
         var result = CaptureFileSource.ReadClassicPcap(path, pipeline.OnFrame, FrameDecoder.IsSupported);
         pipeline.Finish();
+        pipeline.ReportServers();
         return new Run(sink.Events, pipeline.Counters, result, Describe(pipeline.Servers!));
     }
 
     private static Run AnalyseInParallel(string path, int workers, ReassemblyLimits limits)
     {
         var sink = new CollectingSink();
-        var outcome = ParallelFileAnalysis.Run(path, workers, new AnalysisOptions(), limits,
-            new PasswordGuessingDetector(sink, new GuessingThresholds()), FrameDecoder.IsSupported);
+        var detector = new PasswordGuessingDetector(sink, new GuessingThresholds());
+        var outcome = ParallelFileAnalysis.Run(path, workers, new AnalysisOptions(), limits, detector, FrameDecoder.IsSupported);
+        outcome.Servers.Report(detector, outcome.ClockNs); // as the read command does, once, after the merge
         return new Run(sink.Events, outcome.Counters, outcome.Result, Describe(outcome.Servers));
     }
 
     private static List<string> Describe(ServerPostureTable servers) =>
-        servers.All.Select(s => $"{s.Server}/{s.Protocol} starttls={s.OffersStartTls} logindisabled={s.LoginDisabled} cleartext={s.CleartextLogins} upgrades={s.StartTlsUpgrades}")
+        servers.All.Select(s => $"{s.Server}/{s.Protocol} starttls={s.OffersStartTls} logindisabled={s.LoginDisabled} cleartext={s.CleartextLogins} upgrades={s.StartTlsUpgrades} " +
+                                $"logins={s.Logins} failed={s.LoginsFailed} accepted={s.CleartextLoginsAccepted} caps={s.Capabilities} seen={s.FirstSeenNs}..{s.LastSeenNs}")
             .Order(StringComparer.Ordinal).ToList();
 
     /// <summary>A few thousand interleaved sessions from capture-gen, made once for the class.</summary>

@@ -10,7 +10,7 @@ public sealed class SmtpCaptureTests
     {
         var run = SensorProcess.Run("read", "--json", Capture("smtp-socket-traps"));
         Assert.Equal(0, run.ExitCode);
-        var line = Assert.Single(run.StdOutLines);
+        var line = Assert.Single(run.StdOutLines, l => l.Contains("\"event_type\":\"auth\"", StringComparison.Ordinal));
         Assert.Contains("\"app_proto\":\"smtp\"", line);
         Assert.Contains("\"mechanism\":\"AUTH=PLAIN\"", line);
         Assert.Contains("SMTP sessions: 1", run.StdErr);
