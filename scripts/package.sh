@@ -93,7 +93,9 @@ build_deb() {
     install -m 0644 config/systemd/mail-sensor@.service "$stage/lib/systemd/system/mail-sensor@.service"
     install -m 0644 config/sensor.json "$stage/etc/mail-sensor/sensor.json"
     install -m 0644 README.md "$stage/usr/share/doc/mail-sensor/README.md"
-    install -m 0644 docs/live-capture.md "$stage/usr/share/doc/mail-sensor/live-capture.md"
+    # The README links into docs/: the same layout keeps its links working.
+    install -d -m 0755 "$stage/usr/share/doc/mail-sensor/docs"
+    install -m 0644 docs/*.md "$stage/usr/share/doc/mail-sensor/docs/"
     install -m 0644 LICENSE "$stage/usr/share/doc/mail-sensor/copyright"
     install -m 0644 packaging/debian/conffiles "$stage/DEBIAN/conffiles"
     install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$stage/DEBIAN/"
@@ -133,7 +135,8 @@ install_files() {
         install -m 0644 config/sensor.json "$destdir$sysconfdir/mail-sensor/sensor.json"
     fi
     install -m 0644 README.md "$destdir$docdir/README.md"
-    install -m 0644 docs/live-capture.md "$destdir$docdir/live-capture.md"
+    install -d -m 0755 "$destdir$docdir/docs"
+    install -m 0644 docs/*.md "$destdir$docdir/docs/"
     echo "installed $destdir$bindir/sensor, $destdir$unitdir/mail-sensor.service (and mail-sensor@.service for fanout members), $destdir$sysconfdir/mail-sensor/sensor.json"
     echo "next (as root): useradd --system --no-create-home --shell /usr/sbin/nologin mail-sensor;"
     echo "  set Capture:Interface in $sysconfdir/mail-sensor/sensor.json; systemctl daemon-reload; systemctl enable --now mail-sensor"

@@ -122,8 +122,9 @@ public sealed class PackageTests(PackageTests.BuiltPackage package) : IClassFixt
         var template = File.ReadAllLines(Path.Combine(prefix, "lib/systemd/system/mail-sensor@.service"));
         Assert.Contains("ExecStart=/usr/local/bin/sensor run --config /usr/local/etc/mail-sensor/sensor.json", template);
         Assert.Contains("EnvironmentFile=-/usr/local/etc/mail-sensor/fanout-%i.env", template);
-        Assert.Contains("Documentation=file:///usr/local/share/doc/mail-sensor/live-capture.md", template);
-        Assert.True(File.Exists(Path.Combine(prefix, "share/doc/mail-sensor/live-capture.md")));
+        Assert.Contains("Documentation=file:///usr/local/share/doc/mail-sensor/docs/live-capture.md", template);
+        Assert.True(File.Exists(Path.Combine(prefix, "share/doc/mail-sensor/docs/live-capture.md")));
+        Assert.True(File.Exists(Path.Combine(prefix, "share/doc/mail-sensor/docs/tunnels.md"))); // every page the README links to
         var config = Path.Combine(prefix, "etc/mail-sensor/sensor.json");
         Assert.Equal(File.ReadAllText(Path.Combine(RepoPaths.Root, "config", "sensor.json")), File.ReadAllText(config));
 
