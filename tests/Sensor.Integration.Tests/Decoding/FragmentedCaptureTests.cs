@@ -26,7 +26,7 @@ public sealed class FragmentedCaptureTests
     {
         var data = new TheoryData<string, string>();
         foreach (var capture in new[] { "dovecot/imap-login-quoted.pcap", "dovecot/pop3-user-pass-fail.pcap", "smtp/smtp-curl-auth-plain-ir.pcap", "third-party/pop3.pcap", "crafted/ipv6-ethernet.pcap" })
-            foreach (var how in new[] { "in-order", "reversed-with-duplicates", "tiny", "vxlan-outer-fragmented" })
+            foreach (var how in new[] { "in-order", "reversed-with-duplicates", "tiny", "vxlan-outer-fragmented", "fragments-inside-vxlan", "fragments-inside-fragmented-vxlan" })
                 data.Add(capture, how);
         return data;
     }
@@ -67,6 +67,15 @@ public sealed class FragmentedCaptureTests
                     var outer = Ethernet(0x0800, Ipv4(17, Udp(4789, Vxlan(4242, frame))));
                     cut.AddRange(Fragmenter.Fragment(outer, 96, id).Select(f => (f, ts)));
                     break;
+                case "fragments-inside-vxlan":
+                    // The tenant's own packets fragmented, each piece tunnelled whole.
+                    cut.AddRange(Fragmenter.Fragment(frame, 64, id).Select(f => (Ethernet(0x0800, Ipv4(17, Udp(4789, Vxlan(4242, f)))), ts)));
+                    break;
+                case "fragments-inside-fragmented-vxlan":
+                    // Both: inner pieces, each tunnelled, the outer packets cut again (ids apart).
+                    foreach (var piece in Fragmenter.Fragment(frame, 128, id))
+                        cut.AddRange(Fragmenter.Fragment(Ethernet(0x0800, Ipv4(17, Udp(4789, Vxlan(4242, piece)))), 64, (ushort)(id + 30000)).Select(f => (f, ts)));
+                    break;
             }
         }
         Assert.True(cut.Count > frames.Count, "the capture was not cut");
@@ -83,9 +92,9 @@ public sealed class FragmentedCaptureTests
             Assert.Equal(counters.IpDatagramsReassembled, parallelCounters.IpDatagramsReassembled);
             Assert.Equal(0, counters.IpFragmentDatagramsIncomplete + counters.IpFragmentDatagramsDropped + counters.IpFragmentsInvalid);
             if (how == "reversed-with-duplicates") Assert.True(counters.IpFragmentsDuplicate > 0);
-            if (how == "vxlan-outer-fragmented")
+            if (how.Contains("vxlan"))
             {
-                Assert.Equal(frames.Count, counters.PacketsInVxlan); // each frame once, whole or in pieces
+                if (how == "vxlan-outer-fragmented") Assert.Equal(frames.Count, counters.PacketsInVxlan); // each frame once, whole or in pieces
                 Assert.All(single, e => Assert.Equal("vxlan:4242", e.Tunnel.ToString()));
             }
         }
