@@ -76,4 +76,15 @@ public sealed class CommandLineErrorTests
         Assert.Equal("sensor: Influx:Url must be an http:// or https:// address (the value is not repeated: it may hold credentials)", run.StdErr.Trim());
         Assert.DoesNotContain("s3cret", run.StdErr);
     }
+
+    [Theory]
+    [InlineData("SENSOR_Decoding__VxlanPorts", "4789,abc", "Decoding:VxlanPorts: 'abc' is not a port number (0-65535)")]
+    [InlineData("SENSOR_Decoding__GenevePorts", "70000", "Decoding:GenevePorts: '70000' is not a port number (0-65535)")]
+    [InlineData("SENSOR_Analysis__ImapPorts", "-1", "Analysis:ImapPorts: '-1' is not a port number (0-65535)")]
+    public void APortListFromTheEnvironmentNamesTheSettingAndTheValue(string variable, string value, string message)
+    {
+        var run = SensorProcess.Run(new Dictionary<string, string> { [variable] = value }, "read", Capture);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("sensor: configuration: " + message, run.StdErr.Trim());
+    }
 }

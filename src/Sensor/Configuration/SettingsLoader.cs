@@ -62,12 +62,14 @@ public static class SettingsLoader
 
     private static void ReplaceList(IConfiguration config, string key, List<ushort> list)
     {
-        var section = config.GetSection(key);
-        var values = section.GetChildren().Select(c => c.Value).Where(v => v is not null).ToList();
-        if (values.Count == 0 && section.Value is { Length: > 0 } csv)
-            values = csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()!;
+        var values = ListValues(config, key);
         if (values.Count == 0) return;
         list.Clear();
-        foreach (var v in values) list.Add(ushort.Parse(v!, System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var v in values)
+        {
+            if (!ushort.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port))
+                throw new FormatException($"{key}: '{v}' is not a port number (0-65535)");
+            list.Add(port);
+        }
     }
 }
