@@ -36,7 +36,8 @@ public sealed class PackageTests(PackageTests.BuiltPackage package) : IClassFixt
         Assert.Matches(@"(?m)^-rw-r--r-- root/root .* \./etc/mail-sensor/sensor\.json$", listing);
         Assert.Matches(@"(?m)^-rw-r--r-- root/root .* \./usr/share/doc/mail-sensor/README\.md$", listing);
         Assert.Matches(@"(?m)^-rw-r--r-- root/root .* \./lib/systemd/system/mail-sensor@\.service$", listing);
-        Assert.Matches(@"(?m)^-rw-r--r-- root/root .* \./usr/share/doc/mail-sensor/live-capture\.md$", listing);
+        Assert.Matches(@"(?m)^-rw-r--r-- root/root .* \./usr/share/doc/mail-sensor/docs/live-capture\.md$", listing);
+        Assert.Matches(@"(?m)^-rw-r--r-- root/root .* \./usr/share/doc/mail-sensor/docs/tunnels\.md$", listing); // the pages the README links to
         Assert.Equal("/etc/mail-sensor/sensor.json", Run("dpkg-deb", "-I", package.Deb, "conffiles").Out.Trim());
         Assert.Equal(File.ReadAllText(Path.Combine(RepoPaths.Root, "config", "sensor.json")),
             File.ReadAllText(Path.Combine(package.Root, "etc/mail-sensor/sensor.json")));
