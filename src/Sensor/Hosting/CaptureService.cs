@@ -291,6 +291,8 @@ public sealed class CaptureService(
                         ["buffered_bytes"] = h.BytesBuffered,
                         ["gaps"] = h.Gaps,
                         ["analyzer_faults"] = h.AnalyzerFaults,
+                        ["fragments_lost"] = h.FragmentsLost,
+                        ["encapsulations_skipped"] = h.EncapsulationsSkipped,
                         ["events_written"] = h.EventsWritten,
                         ["events_lost"] = h.EventsLost,
                         ["points_written"] = m.PointsWritten,

@@ -41,7 +41,7 @@ public static class GrafanaProvisioning
             ["sensor_health"] = (["sensor"],
                 ["packets", "bytes", "kernel_drops", "interface_drops", "flows", "buffered_bytes", "gaps",
                  "events_written", "events_lost", "points_written", "points_spooled", "points_pending", "points_rejected",
-                 "points_dropped", "write_failures", "analyzer_faults",
+                 "points_dropped", "write_failures", "analyzer_faults", "fragments_lost", "encapsulations_skipped",
                  "guessing_clients", "guessing_usernames", "guessing_evicted", "servers_tracked", "servers_evicted"]),
         };
 

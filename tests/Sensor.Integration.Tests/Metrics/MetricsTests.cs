@@ -121,6 +121,9 @@ public sealed class MetricsTests
             Assert.Equal(10, vm.Sum("mail_bruteforce_failures"));
             Assert.True(vm.Samples("sensor_health_events_written") > 0, "no sensor_health points");
             Assert.True(vm.Sum("sensor_health_points_written") > 0);
+            // What fragment reassembly and the decoder gave up, counted even when nothing was (plain loopback traffic).
+            Assert.True(vm.Samples("sensor_health_fragments_lost") > 0 && vm.Samples("sensor_health_encapsulations_skipped") > 0);
+            Assert.Equal(0, vm.Sum("sensor_health_fragments_lost") + vm.Sum("sensor_health_encapsulations_skipped"));
         }
         finally { Directory.Delete(work, true); }
     }
