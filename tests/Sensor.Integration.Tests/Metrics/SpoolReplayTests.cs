@@ -103,11 +103,21 @@ public sealed class SpoolReplayTests : IDisposable
         Assert.True(spooledAuth >= 1000, $"{spooledAuth} auth points spooled");
 
         vm.Start();
-        var next = SensorProcess.Run("read", "--json", "--influx-url", vm.Url, "--spool-dir", Spool, Pcap("third-party/pop3.pcap"));
-        Assert.Equal(0, next.ExitCode);
-        Assert.Equal(spooledAuth + Auth(next), vm.Sum("mail_auth_count"));
+        // The next run replays the spool before its own points. Under load (CI runs tests side by side)
+        // a short read can end while the server, just started, has not yet taken all of it: that run
+        // says so with exit 6 and the rest waits for the run after it, as documented. Delivery must
+        // still be exactly once over the runs.
+        int nextAuth = 0;
+        for (int run = 1; ; run++)
+        {
+            var next = SensorProcess.Run("read", "--json", "--influx-url", vm.Url, "--spool-dir", Spool, Pcap("third-party/pop3.pcap"));
+            nextAuth += Auth(next);
+            if (next.ExitCode == 0) break;
+            Assert.True(next.ExitCode == 6 && run < 3, $"run {run} after the kill: exit {next.ExitCode}: {next.StdErr}");
+        }
+        Assert.Equal(spooledAuth + nextAuth, vm.Sum("mail_auth_count"));
         Assert.Equal(spooledTls, vm.Sum("mail_starttls_count"));
-        Assert.Equal(spooledAuth + Auth(next), vm.Samples("mail_auth_count")); // none twice
+        Assert.Equal(spooledAuth + nextAuth, vm.Samples("mail_auth_count")); // none twice
         Assert.Empty(SpooledLines(Spool));
     }
 
