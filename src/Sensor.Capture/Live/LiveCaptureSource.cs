@@ -23,6 +23,8 @@ public sealed class LiveCaptureSource : IDisposable
     /// <summary>The TPACKET_V3 block retire timeout: the longest a frame waits in a block not yet full.</summary>
     private const int ReadTimeoutMs = 100;
     private const long BusyTickNs = 20_000_000;
+    /// <summary>The most often the ring running dry hands the waiting frames on (wall clock).</summary>
+    private const long HandOverMs = 20;
     private readonly CaptureSettings _settings;
     private LibPcapLiveDevice? _device;
     private long _baseReceived, _baseDropped, _baseIfDropped;
@@ -158,6 +160,7 @@ public sealed class LiveCaptureSource : IDisposable
     {
         IntPtr header = IntPtr.Zero, data = IntPtr.Zero;
         long lastIdle = 0;
+        long lastHandOver = Environment.TickCount64 - HandOverMs;
         bool direct = PcapNative.HasNextEx;
         while (!stop.IsCancellationRequested)
         {
@@ -171,15 +174,32 @@ public sealed class LiveCaptureSource : IDisposable
                 // the analysis workers' part-filled batches handed over. Once a second left a login
                 // on a quiet shard waiting up to a second (bench/soak.sh p99 1.2-1.6 s); every 20 ms
                 // costs a few list-head checks and, with workers, one batch hand-over each.
-                if (ts - lastIdle > BusyTickNs) { lastIdle = ts; onIdle(ts); }
+                if (ts - lastIdle > BusyTickNs)
+                {
+                    lastIdle = ts;
+                    lastHandOver = Environment.TickCount64;
+                    onIdle(ts);
+                }
                 continue;
             }
             if (rc == 0)
             {
-                // Nothing ready: wait a little, then let the clock advance (idle expiry on a quiet link).
-                PcapNative.Wait(_selectableFd, ReadTimeoutMs);
-                _fault?.ThrowIfDue();
-                onIdle(DateTime.UtcNow.Ticks * 100 - DateTime.UnixEpoch.Ticks * 100);
+                // The ring ran dry. On a busy link that happens at every block boundary (hundreds of
+                // times a second: the kernel hands a block over only when it is full or retired), so
+                // the idle work (the clock, the workers' part-filled batches) is done at most every
+                // HandOverMs; the wait is cut short so that it is never later than that.
+                long sinceHandOver = Environment.TickCount64 - lastHandOver;
+                if (sinceHandOver >= HandOverMs)
+                {
+                    _fault?.ThrowIfDue();
+                    lastHandOver = Environment.TickCount64;
+                    onIdle(DateTime.UtcNow.Ticks * 100 - DateTime.UnixEpoch.Ticks * 100);
+                    PcapNative.Wait(_selectableFd, ReadTimeoutMs);
+                }
+                else
+                {
+                    PcapNative.Wait(_selectableFd, (int)(HandOverMs - sinceHandOver));
+                }
                 continue;
             }
             var error = device.LastError;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using PacketDotNet;
@@ -38,8 +37,8 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
     private readonly int _workers;
     private readonly PacketPipeline[] _pipelines;
     private readonly DecoderSettings _decoder;
-    private readonly BlockingCollection<FrameBatch>[] _work;
-    private readonly BlockingCollection<FrameBatch>[] _free;
+    private readonly BatchQueue[] _work;
+    private readonly BatchQueue[] _free;
     private readonly FrameBatch?[] _current;
     private readonly Thread[] _threads;
     /// <summary>Each worker's failure, written once by that worker.</summary>
@@ -63,16 +62,16 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
         var shardLimits = WorkerShare.Of(limits, workers);
         var shardOptions = WorkerShare.Of(options, workers);
         _pipelines = new PacketPipeline[workers];
-        _work = new BlockingCollection<FrameBatch>[workers];
-        _free = new BlockingCollection<FrameBatch>[workers];
+        _work = new BatchQueue[workers];
+        _free = new BatchQueue[workers];
         _current = new FrameBatch?[workers];
         _threads = new Thread[workers];
         _failures = new Exception?[workers];
         for (int i = 0; i < workers; i++)
         {
             _pipelines[i] = PacketPipeline.ForShard(shardOptions, shardLimits, shared, new FlowShard(i, workers));
-            _work[i] = new BlockingCollection<FrameBatch>(new ConcurrentQueue<FrameBatch>());
-            _free[i] = new BlockingCollection<FrameBatch>(new ConcurrentQueue<FrameBatch>());
+            _work[i] = new BatchQueue(BatchesPerWorker);
+            _free[i] = new BatchQueue(BatchesPerWorker);
             for (int b = 0; b < BatchesPerWorker; b++) _free[i].Add(new FrameBatch());
             int index = i;
             _threads[i] = new Thread(() => Work(index)) { IsBackground = true, Name = $"live worker {i}/{workers}" };
@@ -184,19 +183,10 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
         if (_postures.IsDue(timestampNs)) _shared.Locked((_postures, timestampNs), s => s._postures.Tick(s.timestampNs));
     }
 
-    public void Dispose()
-    {
-        Finish(); // a no-op when already finished; otherwise what it throws must not be lost
-        for (int i = 0; i < _workers; i++)
-        {
-            if (_threads[i].IsAlive) continue; // a stuck worker still holds its queues
-            _work[i].Dispose();
-            _free[i].Dispose();
-        }
-    }
+    public void Dispose() => Finish(); // a no-op when already finished; otherwise what it throws must not be lost
 
     private FrameBatch? TakeFree(int worker, long deadline) =>
-        _free[worker].TryTake(out var batch, Remaining(deadline)) ? batch : null;
+        _free[worker].TryTake(Remaining(deadline), out var batch) ? batch : null;
 
     private static TimeSpan Remaining(long deadline) =>
         TimeSpan.FromSeconds(Math.Max(0, deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
@@ -228,8 +218,9 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
         var pipeline = _pipelines[index];
         var fault = index == 0 && TestFault.Armed is { Where: TestFault.Site.AnalysisWorker } armed ? armed : null;
         bool failed = false;
-        foreach (var batch in _work[index].GetConsumingEnumerable())
+        while (true)
         {
+            var batch = _work[index].Take();
             bool end = batch.EndOfCapture;
             if (!failed)
             {
