@@ -5,7 +5,9 @@
 # a veth whose far end is in a network namespace this script creates; both capture the near end.
 # Per mix and rate: packets/s tcpreplay achieved, packets each received and the kernel dropped, the
 # logins the sensor reported of those expected, finding latency p50/p99 (bench/latency.py: successful
-# logins, wire to event log) and peak RSS (VmHWM, the mapped ring included).
+# logins, wire to event log), peak RSS (VmHWM, the mapped ring included) and the CPU time each tool
+# spent during the replay (user + system, /proc/PID/stat): per packet, the figure that does not depend
+# on how fast this machine's sender is.
 #
 # Usage (root): bench/live-rate.sh [--quick] [--mix mail|noisy|both] [--capture FILE.pcap] [--sensor-only] [--fanout N] [RATE_PPS...]
 #   --quick     small captures, rates 20000 50000: under two minutes, to check the tooling works
@@ -15,7 +17,10 @@
 #   --sensor-only  no tcpdump beside the sensor (bench/soak.sh: the sensor alone, as its figures were taken)
 #   --fanout N  N sensors in one AF_PACKET fanout group (--workers 1 each unless SENSOR_Capture__Workers
 #               says otherwise); their packets, drops, logins and RSS are summed, latency over all
-#   RATE_PPS    default 50000 100000 200000 300000 (--quick: 20000 50000)
+#   RATE_PPS    default 50000 100000 200000 300000 max (--quick: 20000 50000); "max" is tcpreplay
+#               --topspeed. tcpreplay preloads the capture and, from 20,000 packets/s, sends bursts of
+#               rate/10,000 packets (--pps-multi, at most 32): one frame at a time it cannot time more
+#               than about 120,000 packets/s here.
 # Environment: BUFFER_MIB (both tools' kernel buffer, default 64, the sensor's default), LOOPS
 #   (tcpreplay --loop, default 1), SENSOR_* (sensor settings, e.g. SENSOR_Capture__Workers=1),
 #   NO_BUILD=1 (use the Release binaries as they are), KEEP=1 (keep the work directory).
@@ -35,7 +40,8 @@ while [ $# -gt 0 ]; do
     --sensor-only) tcpdump="" ;;
     --fanout) members=${2:?--fanout needs a number}; shift
       case $members in '' | *[!0-9]* | 0 | 1) echo "--fanout needs a number of members, at least 2" >&2; exit 2 ;; esac ;;
-    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+    max) rates+=(max) ;;
     *[!0-9]* | '') echo "unknown argument '$1' (see --help)" >&2; exit 2 ;;
     *) rates+=("$1") ;;
   esac
@@ -43,7 +49,7 @@ while [ $# -gt 0 ]; do
 done
 case $mix in mail | noisy | both) ;; *) echo "--mix must be mail, noisy or both" >&2; exit 2 ;; esac
 if [ ${#rates[@]} -eq 0 ]; then
-  if [ -n "$quick" ]; then rates=(20000 50000); else rates=(50000 100000 200000 300000); fi
+  if [ -n "$quick" ]; then rates=(20000 50000); else rates=(50000 100000 200000 300000 max); fi
 fi
 BUFFER_MIB=${BUFFER_MIB:-64}
 LOOPS=${LOOPS:-1}
@@ -95,6 +101,18 @@ wait_for() { # file text
 }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# CPU time (clock ticks, user + system, all threads) of a process so far; the command name in field 2
+# may hold spaces, so fields are counted after its closing parenthesis.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0; }
+HZ=$(getconf CLK_TCK)
+
+# tcpreplay's arguments for a rate: preloaded, and in bursts from 20,000 packets/s (see --help).
+replay_args() { # rate
+  if [ "$1" = max ]; then echo "--preload-pcap --topspeed"; return; fi
+  local multi=$(( $1 / 10000 ))
+  [ "$multi" -gt 32 ] && multi=32
+  if [ "$multi" -ge 2 ]; then echo "--preload-pcap --pps=$1 --pps-multi=$multi"; else echo "--preload-pcap --pps=$1"; fi
+}
 
 run_rate() { # mix replay expected rate
   local tag=$1-$4
@@ -118,18 +136,26 @@ run_rate() { # mix replay expected rate
   sleep 0.5
   python3 bench/latency.py "${event_files[@]}" >"$work/latency-$tag.txt" 2>"$work/latency-$tag.log" &
   local latency_pid=$!; PIDS+=("$latency_pid")
-  local out achieved sent
-  out=$(ip netns exec "$ns" tcpreplay --pps="$4" --loop="$LOOPS" -i "$far" "$2" 2>&1)
+  local out achieved sent pid sensor_cpu0=0 tcpdump_cpu0=0
+  for pid in "${sensor_pids[@]}"; do sensor_cpu0=$(( sensor_cpu0 + $(cpu_ticks "$pid") )); done
+  [ -n "$tcpdump_pid" ] && tcpdump_cpu0=$(cpu_ticks "$tcpdump_pid")
+  # shellcheck disable=SC2046 # the arguments are words
+  out=$(ip netns exec "$ns" tcpreplay $(replay_args "$4") --loop="$LOOPS" -i "$far" "$2" 2>&1)
   achieved=$(grep -o 'Rated: [0-9.]* Bps, [0-9.]* Mbps, [0-9.]* pps' <<<"$out" | awk '{printf "%.0f", $6}')
   sent=$(sed -n 's/^Actual: \([0-9]*\) packets.*/\1/p' <<<"$out")
   sleep 2 # the last blocks retire (100 ms) and the last answers are analysed
   kill -TERM "$latency_pid"; wait "$latency_pid" || true
   local count p50 p99 pmax
   read -r count p50 p99 pmax <"$work/latency-$tag.txt" || true
-  local sensor_rss=0 tcpdump_rss=- pid
-  for pid in "${sensor_pids[@]}"; do sensor_rss=$(( sensor_rss + $(peak_rss_mb "$pid") )); done
+  local sensor_rss=0 tcpdump_rss=- sensor_cpu=0 tcpdump_cpu=-
+  for pid in "${sensor_pids[@]}"; do
+    sensor_rss=$(( sensor_rss + $(peak_rss_mb "$pid") ))
+    sensor_cpu=$(( sensor_cpu + $(cpu_ticks "$pid") ))
+  done
+  sensor_cpu=$(( sensor_cpu - sensor_cpu0 ))
   if [ -n "$tcpdump_pid" ]; then
     tcpdump_rss=$(peak_rss_mb "$tcpdump_pid")
+    tcpdump_cpu=$(( $(cpu_ticks "$tcpdump_pid") - tcpdump_cpu0 ))
     kill -TERM "$tcpdump_pid"; wait "$tcpdump_pid" || true
   fi
   for pid in "${sensor_pids[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done
@@ -145,8 +171,12 @@ run_rate() { # mix replay expected rate
     n=$(sed -n 's/.*DroppedByKernel = \([0-9]*\).*/\1/p' <<<"$stats"); s_drop=$(( s_drop + ${n:-0} ))
     n=$(grep -c '"event_type":"auth"' "$work/events-$tag-$i.json" 2>/dev/null || true); logins=$(( logins + ${n:-0} ))
   done
-  printf '%-6s %-8s %-9s %-9s %-9s %-8s %-9s %-8s %-13s %-9s %-9s %s\n' "$1" "$4" "${achieved:-?}" "${sent:-?}" \
-    "${t_recv:-?}" "${t_drop:-?}" "${s_recv:-?}" "${s_drop:-?}" "${logins:-0}/$3" "${p50:-?}" "${p99:-?}" "$sensor_rss/$tcpdump_rss"
+  # CPU per packet sent, in microseconds: includes the 2 s after the replay (the last blocks retire).
+  local us_sensor us_tcpdump=-
+  us_sensor=$(awk -v t="$sensor_cpu" -v hz="$HZ" -v n="${sent:-0}" 'BEGIN {printf (n > 0 ? "%.2f" : "?"), t / hz * 1e6 / n}')
+  [ "$tcpdump_cpu" != - ] && us_tcpdump=$(awk -v t="$tcpdump_cpu" -v hz="$HZ" -v n="${sent:-0}" 'BEGIN {printf (n > 0 ? "%.2f" : "?"), t / hz * 1e6 / n}')
+  printf '%-6s %-8s %-9s %-9s %-9s %-8s %-9s %-8s %-13s %-9s %-9s %-11s %s\n' "$1" "$4" "${achieved:-?}" "${sent:-?}" \
+    "${t_recv:-?}" "${t_drop:-?}" "${s_recv:-?}" "${s_drop:-?}" "${logins:-0}/$3" "${p50:-?}" "${p99:-?}" "$sensor_rss/$tcpdump_rss" "$us_sensor/$us_tcpdump"
 }
 
 ip netns add "$ns"
@@ -161,8 +191,8 @@ mixes=(mail noisy)
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); buffer ${BUFFER_MIB} MiB each; loops $LOOPS" \
   "$([ "$members" -gt 1 ] && echo "; $members sensors in a fanout group, figures summed")" \
   "${SENSOR_Capture__Workers:+; SENSOR_Capture__Workers=$SENSOR_Capture__Workers}"
-printf '%-6s %-8s %-9s %-9s %-9s %-8s %-9s %-8s %-13s %-9s %-9s %s\n' mix asked_pps achieved sent \
-  tcpdump_rx tcpd_drop sensor_rx sens_drop logins p50_ms p99_ms rss_mb_sensor/tcpdump
+printf '%-6s %-8s %-9s %-9s %-9s %-8s %-9s %-8s %-13s %-9s %-9s %-11s %s\n' mix asked_pps achieved sent \
+  tcpdump_rx tcpd_drop sensor_rx sens_drop logins p50_ms p99_ms rss_mb_s/t cpu_us_pkt_s/t
 for m in "${mixes[@]}"; do
   read -r replay expected < <(prepare "$m")
   label=$m; [ -z "$capture" ] || label=file

@@ -31,9 +31,6 @@ public static class ParallelFileAnalysis
     /// <param name="ClockNs">The file's latest packet time: when its end-of-file server report is stamped.</param>
     public sealed record Outcome(CaptureFileResult Result, SensorCounters Counters, ServerPostureTable Servers, long ClockNs = long.MinValue);
 
-    /// <summary>The default worker count: every core, up to a point where reading the file N times costs more than it gives.</summary>
-    public static int DefaultWorkers => Math.Clamp(Environment.ProcessorCount, 1, 8);
-
     public static Outcome Run(string path, int workers, AnalysisOptions options, ReassemblyLimits limits,
         IEventSink sink, Func<LinkLayers, bool> linkSupported, CaptureFilter? filter = null)
     {

@@ -30,7 +30,7 @@ public static class ReadCommand
         var noSummary = new Option<bool>("--no-summary") { Description = "Do not print the end-of-run summary." };
         var threads = new Option<int?>("--threads", "-j")
         {
-            Description = $"Worker threads per classic pcap file (default: the cores, at most 8; here {ParallelFileAnalysis.DefaultWorkers}). " +
+            Description = $"Worker threads per classic pcap file (default: the cores not already busy, by the 1-minute load average; at least 1, at most {WorkerDefaults.MaxWorkers}; here now {WorkerDefaults.ForFiles()}). " +
                           "Output is identical for any count; 1 reads on one thread.",
         };
         threads.InRange(1, 64);
@@ -87,7 +87,7 @@ public static class ReadCommand
             {
                 Json = parse.GetValue(json),
                 NoSummary = parse.GetValue(noSummary),
-                Threads = parse.GetValue(threads) ?? ParallelFileAnalysis.DefaultWorkers,
+                Threads = parse.GetValue(threads) ?? WorkerDefaults.ForFiles(),
                 EventsPath = parse.GetValue(events),
                 ReportPath = parse.GetValue(report),
                 Filter = parse.GetValue(filter),

@@ -172,7 +172,7 @@ public static class RunCommand
             // Directions are stamped after the guessing detector, so its alerts carry one too.
             if (settings.Site.ToHomeNetworks() is { } home) outputs = new Sensor.Core.Site.SiteDirectionStamp(home, outputs);
             var detector = new PasswordGuessingDetector(outputs, settings.Guessing.ToThresholds());
-            int workers = settings.Capture.Workers > 0 ? settings.Capture.Workers : ParallelFileAnalysis.DefaultWorkers;
+            int workers = settings.Capture.Workers > 0 ? settings.Capture.Workers : WorkerDefaults.ForLive();
             IFrameAnalysis pipeline = workers > 1
                 ? new ParallelLiveAnalysis(options, settings.Reassembly.ToLimits(), detector, workers)
                 : new PacketPipeline(options, settings.Reassembly.ToLimits(), detector);
