@@ -13,3 +13,20 @@ build_release() {
     fi
   done
 }
+
+# sensor_binary: the sensor the benchmark times, by SENSOR_BUILD: "aot" (default), the Native AOT
+# binary `make package` ships (scripts/package.sh publish: about 2.5 minutes; with NO_BUILD=1 the one
+# already in artifacts/), or "jit", the framework-dependent Release build the tests run. Prints its path.
+sensor_binary() {
+  local root=${ROOT:?}
+  case ${SENSOR_BUILD:-aot} in
+    jit) echo "$root/src/Sensor/bin/Release/net10.0/sensor" ;;
+    aot)
+      local bin=${ARTIFACTS:-$root/artifacts}/publish/linux-x64/sensor
+      if [ -z "${NO_BUILD:-}" ] || [ ! -x "$bin" ]; then
+        "$root/scripts/package.sh" publish >/dev/null || { echo "Native AOT publish failed" >&2; exit 1; }
+      fi
+      echo "$bin" ;;
+    *) echo "SENSOR_BUILD must be aot or jit, not '$SENSOR_BUILD'" >&2; exit 2 ;;
+  esac
+}

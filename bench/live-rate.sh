@@ -9,10 +9,12 @@
 # spent during the replay (user + system, /proc/PID/stat): per packet, the figure that does not depend
 # on how fast this machine's sender is.
 #
-# Usage (root): bench/live-rate.sh [--quick] [--mix mail|noisy|both] [--capture FILE.pcap] [--sensor-only] [--fanout N] [RATE_PPS...]
+# Usage (root): bench/live-rate.sh [--quick] [--mix mail|bulk|noisy|all] [--capture FILE.pcap] [--sensor-only] [--fanout N] [RATE_PPS...]
 #   --quick     small captures, rates 20000 50000: under two minutes, to check the tooling works
-#   --mix       mail: IMAP/POP3 sessions with 8 KiB downloads (1.5 KB frames); noisy: the same kind of
-#               sessions among HTTP/TLS flows, about 90 % of the packets non-mail; both (default)
+#   --mix       mail: IMAP/POP3 sessions with 8 KiB downloads (many sessions, 445-byte frames on
+#               average); bulk: fewer sessions with 256 KiB downloads, nearly all frames 1.5 KB (the
+#               issue's "large downloads"); noisy: mail sessions among HTTP/TLS flows, about 90 % of the
+#               packets non-mail; all (default): the three
 #   --capture   replay this capture instead (its FILE.expected.json, if there, gives the expected logins)
 #   --sensor-only  no tcpdump beside the sensor (bench/soak.sh: the sensor alone, as its figures were taken)
 #   --fanout N  N sensors in one AF_PACKET fanout group (--workers 1 each unless SENSOR_Capture__Workers
@@ -23,7 +25,9 @@
 #               than about 120,000 packets/s here.
 # Environment: BUFFER_MIB (both tools' kernel buffer, default 64, the sensor's default), LOOPS
 #   (tcpreplay --loop, default 1), SENSOR_* (sensor settings, e.g. SENSOR_Capture__Workers=1),
-#   NO_BUILD=1 (use the Release binaries as they are), KEEP=1 (keep the work directory).
+#   NO_BUILD=1 (use the Release binaries as they are), KEEP=1 (keep the work directory),
+#   SENSOR_BUILD=aot|jit (default aot: the Native AOT binary the package ships, published first with
+#   scripts/package.sh publish; jit: the framework-dependent build the tests run).
 # On a 2-core machine tcpreplay busy-waits on one core and the two captures share the other: figures
 # are for the pair, each tool would do better alone. Run on a quiet machine for figures to quote.
 set -euo pipefail
@@ -31,23 +35,24 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespace, veth, capture)" >&2; exit 2; }
 
-quick="" mix=both capture="" tcpdump=1 members=1 rates=()
+quick="" mix=all capture="" tcpdump=1 members=1 rates=()
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
-    --mix) mix=${2:?--mix needs mail, noisy or both}; shift ;;
+    --mix) mix=${2:?--mix needs mail, bulk, noisy or all}; shift ;;
     --capture) capture=${2:?--capture needs a file}; shift ;;
     --sensor-only) tcpdump="" ;;
     --fanout) members=${2:?--fanout needs a number}; shift
       case $members in '' | *[!0-9]* | 0 | 1) echo "--fanout needs a number of members, at least 2" >&2; exit 2 ;; esac ;;
-    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
     max) rates+=(max) ;;
     *[!0-9]* | '') echo "unknown argument '$1' (see --help)" >&2; exit 2 ;;
     *) rates+=("$1") ;;
   esac
   shift
 done
-case $mix in mail | noisy | both) ;; *) echo "--mix must be mail, noisy or both" >&2; exit 2 ;; esac
+case $mix in both) mix=all ;; esac # its name before bulk came
+case $mix in mail | bulk | noisy | all) ;; *) echo "--mix must be mail, bulk, noisy or all" >&2; exit 2 ;; esac
 if [ ${#rates[@]} -eq 0 ]; then
   if [ -n "$quick" ]; then rates=(20000 50000); else rates=(50000 100000 200000 300000 max); fi
 fi
@@ -59,7 +64,7 @@ done
 
 . "$ROOT/bench/lib.sh"
 build_release
-SENSOR=$ROOT/src/Sensor/bin/Release/net10.0/sensor
+SENSOR=$(sensor_binary)
 GEN=$ROOT/tests/Sensor.CaptureGenerator/bin/Release/net10.0/capture-gen
 
 work=$(mktemp -d /tmp/sensor-live-rate.XXXXXX)
@@ -84,6 +89,8 @@ prepare() { # mix
     src=$capture
   elif [ "$1" = mail ]; then
     "$GEN" --out "$src" --sessions "$([ -n "$quick" ] && echo 1500 || echo 5000)" --seed 7 --body-kib 8 >/dev/null
+  elif [ "$1" = bulk ]; then
+    "$GEN" --out "$src" --sessions "$([ -n "$quick" ] && echo 150 || echo 1200)" --seed 5 --body-kib 256 >/dev/null
   else
     # --noise-ratio 10: ten HTTP/TLS flows per mail session, about 90 % of the packets.
     "$GEN" --out "$src" --sessions "$([ -n "$quick" ] && echo 300 || echo 3000)" --seed 11 --body-kib 8 --noise-ratio 10 >/dev/null
@@ -185,8 +192,8 @@ ip link set "$far" netns "$ns"
 ip link set "$near" up
 ip netns exec "$ns" ip link set "$far" up
 
-mixes=(mail noisy)
-[ "$mix" = both ] || mixes=("$mix")
+mixes=(mail bulk noisy)
+[ "$mix" = all ] || mixes=("$mix")
 [ -z "$capture" ] || mixes=("${mixes[0]}")
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); buffer ${BUFFER_MIB} MiB each; loops $LOOPS" \
   "$([ "$members" -gt 1 ] && echo "; $members sensors in a fanout group, figures summed")" \

@@ -6,6 +6,8 @@
 # Environment: REPEATS=3 (timed runs per tool; the median wall time is reported)
 #              SENSOR_BENCH_CACHE=/tmp/sensor-bench (where generated captures are kept and reused)
 #              NO_BUILD=1 (use the Release binaries as they are)
+#              SENSOR_BUILD=aot|jit (aot, the default: the Native AOT binary the package ships, published
+#              first; jit: the framework-dependent build the tests run)
 #
 # Each tool first runs once untimed (warms the page cache, and its output is kept to count the
 # logins it reports), then REPEATS times timed with stdout to /dev/null, under
@@ -23,7 +25,6 @@ case $SESSIONS in '' | *[!0-9]*) echo "SESSIONS must be a number: $SESSIONS" >&2
 [[ $SEED =~ ^-?[0-9]+$ ]] || { echo "SEED must be an integer: $SEED" >&2; exit 2; }
 case $REPEATS in '' | *[!0-9]* | 0) echo "REPEATS must be a positive number: $REPEATS" >&2; exit 2 ;; esac
 
-SENSOR=$ROOT/src/Sensor/bin/Release/net10.0/sensor
 GEN=$ROOT/tests/Sensor.CaptureGenerator/bin/Release/net10.0/capture-gen
 
 # --- tools ----------------------------------------------------------------------------------------
@@ -39,6 +40,7 @@ TCPDUMP=$(command -v tcpdump || echo /usr/sbin/tcpdump)
 # Only what this script runs: the sensor and the generator (incremental, a few seconds when up to date).
 . "$ROOT/bench/lib.sh"
 build_release
+SENSOR=$(sensor_binary)
 [ -x "$SENSOR" ] || { echo "missing $SENSOR (build it, or unset NO_BUILD)" >&2; exit 1; }
 [ -x "$GEN" ] || { echo "missing $GEN (build it, or unset NO_BUILD)" >&2; exit 1; }
 
@@ -97,9 +99,13 @@ count_sensor() { grep -c '"event_type":"auth"' "$1" || true; }
 count_dsniff() { grep -cE '^(username \[|LOGIN )' "$1" || true; }
 count_none() { echo "-"; }
 
-THREADS=$(( $(nproc) < 8 ? $(nproc) : 8 ))   # the sensor's default: every core, at most 8
-run_tool sensor count_sensor "$SENSOR" read --json --no-summary --threads "$THREADS" "$CAPTURE"
+THREADS=$(( $(nproc) < 8 ? $(nproc) : 8 ))   # every core, at most 8
+# The default first, as a user runs it: the sensor picks its workers itself (the cores not already
+# busy by the 1-minute load average, WorkerDefaults.ForFiles); what it would pick now, for the report.
+DEFAULT_WORKERS=$(awk -v c="$(nproc)" '{w = int(c - ($1 > 0 ? $1 : 0) + 0.5); m = (c < 8 ? c : 8); print (w < 1 ? 1 : (w > m ? m : w))}' /proc/loadavg)
+run_tool sensor count_sensor "$SENSOR" read --json --no-summary "$CAPTURE"
 run_tool sensor-1t count_sensor "$SENSOR" read --json --no-summary --threads 1 "$CAPTURE"
+run_tool sensor-all count_sensor "$SENSOR" read --json --no-summary --threads "$THREADS" "$CAPTURE"
 run_tool dsniff count_dsniff "$DSNIFF" -n -p "$CAPTURE"
 run_tool tcpdump count_none "$TCPDUMP" -r "$CAPTURE" -w /dev/null
 
@@ -125,7 +131,7 @@ echo "capture: $CAPTURE"
 echo "         $SESSIONS sessions, seed $SEED, $PACKETS packets, $(awk -v b="$FILE_BYTES" 'BEGIN {printf "%.1f", b / 1e6}') MB; median of $REPEATS runs after one untimed warm-up run each"
 echo
 printf '%-10s %10s %9s %12s %9s %13s %13s %16s\n' tool "wall s" "cpu s" packets/s MB/s "peak RSS MB" "logins found" "expected logins"
-for tool in sensor sensor-1t dsniff tcpdump; do
+for tool in sensor sensor-1t sensor-all dsniff tcpdump; do
   read -r wall cpu rss logins <"$WORK/$tool"
   awk -v t="$tool" -v w="$wall" -v c="$cpu" -v r="$rss" -v l="$logins" -v p="$PACKETS" -v b="$FILE_BYTES" -v e="$EXP_LOGINS" 'BEGIN {
     if (t == "tcpdump") e = "-";
@@ -133,15 +139,18 @@ for tool in sensor sensor-1t dsniff tcpdump; do
 done
 read -r s_wall _ <"$WORK/sensor"
 read -r s1_wall _ <"$WORK/sensor-1t"
+read -r sa_wall _ <"$WORK/sensor-all"
 read -r d_wall _ <"$WORK/dsniff"
 read -r t_wall _ <"$WORK/tcpdump"
 echo
-awk -v s="$s_wall" -v s1="$s1_wall" -v d="$d_wall" -v t="$t_wall" -v n="$THREADS" -v c="$CEILING" 'BEGIN {
-  printf "speed-up of %d workers over 1:  %.2fx (ceiling: %d separate single-threaded runs at once get through %sx the work of one)\n", n, (s > 0 ? s1 / s : 0), n, c
+awk -v s="$s_wall" -v s1="$s1_wall" -v sa="$sa_wall" -v d="$d_wall" -v t="$t_wall" -v n="$THREADS" -v c="$CEILING" 'BEGIN {
+  printf "speed-up of %d workers over 1:  %.2fx (ceiling: %d separate single-threaded runs at once get through %sx the work of one)\n", n, (sa > 0 ? s1 / sa : 0), n, c
   printf "wall time ratio sensor/dsniff:  %.2f\n", (d > 0 ? s / d : 0)
   printf "wall time ratio sensor/tcpdump: %.2f\n", (t > 0 ? s / t : 0) }'
 echo
-echo "sensor: $THREADS worker threads (its default here); sensor-1t: --threads 1 (same events, same order)."
+echo "sensor: the default settings (no --threads; about $DEFAULT_WORKERS worker(s) at the load when the runs began);"
+echo "sensor-1t: --threads 1; sensor-all: --threads $THREADS, every core (same events, same order in all three)."
+echo "The ratios to dsniff and tcpdump are the default's. Binary: $SENSOR (SENSOR_BUILD=${SENSOR_BUILD:-aot})."
 echo "wall s: median elapsed; cpu s: median user+sys (above wall means more than one core was busy);"
 echo "MB/s: capture file size (10^6 bytes) / wall; packets: from ${EXPECTED##*/}."
 echo "dsniff (-n -p, its default port table) reports no outcomes (success/failure) and counts only lines"

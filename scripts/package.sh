@@ -5,6 +5,7 @@
 #   scripts/package.sh install   PREFIX (default /usr/local), DESTDIR, SYSCONFDIR (default PREFIX/etc),
 #                                NO_PUBLISH=1 to install the last published binary
 #   scripts/package.sh version   the Debian version this tree gets
+#   scripts/package.sh publish   only the Native AOT binary, ARTIFACTS/publish/linux-x64/sensor (bench/)
 # ARTIFACTS (default artifacts/) is where the publish output, the staging root and the .deb go.
 #
 # The binary is Native AOT: `dotnet publish -r linux-x64 -p:PublishAot=true`, one 19 MB native file
@@ -167,5 +168,6 @@ case "${1:-deb}" in
     deb) build_deb ;;
     install) install_files ;;
     version) debian_version ;;
-    *) echo "usage: $0 [deb|install|version]" >&2; exit 2 ;;
+    publish) publish; echo "$publish_dir/sensor" ;; # the binary alone (bench/ times what the package ships)
+    *) echo "usage: $0 [deb|install|version|publish]" >&2; exit 2 ;;
 esac

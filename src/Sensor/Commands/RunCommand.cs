@@ -34,8 +34,8 @@ public static class RunCommand
         var snaplen = new Option<int?>("--snaplen") { Description = "Bytes captured per packet (default 65535)." }.InRange(64, 262144);
         var buffer = new Option<int?>("--buffer-size") { Description = "Kernel capture buffer in MiB (default 64)." }.InRange(1, 4096);
         var promisc = new Option<bool?>("--promiscuous") { Description = "Promiscuous mode, true or false (default true)." };
-        var workers = new Option<int?>("--workers") { Description = "Analysis threads sharing the connections (default: every core, at most 8; 1: analyse on the capture thread)." };
-        workers.InRange(0, 64, " (0: every core, at most 8)");
+        var workers = new Option<int?>("--workers") { Description = "Analysis threads sharing the connections (default: 1, analysed on the capture thread, up to 2 cores; beyond, every core but one, at most 8)." };
+        workers.InRange(0, 64, " (0: the default)");
         var fanout = new Option<int?>("--fanout-group") { Description = "AF_PACKET fanout group (0-65535, Linux): sensors on one interface with the same group share its connections." };
         fanout.InRange(0, 65535);
         var level = new Option<string?>("--log-level") { Description = "Verbose, Debug, Information, Warning or Error." };

@@ -32,7 +32,7 @@ public sealed class CaptureSection
     public int SnapLength { get; set; } = 65_535;
     public int BufferSizeMiB { get; set; } = 64;
     public bool Promiscuous { get; set; } = true;
-    /// <summary>Analysis threads, connections shared by flow hash; 0: every core, at most 8. 1: the capture thread analyses.</summary>
+    /// <summary>Analysis threads, connections shared by flow hash; 0: the default (WorkerDefaults.ForLive: 1 up to 2 cores, every core but one beyond, at most 8). 1: the capture thread analyses.</summary>
     public int Workers { get; set; }
     /// <summary>
     /// AF_PACKET fanout group (0-65535, Linux): sensor processes on one interface with the same group

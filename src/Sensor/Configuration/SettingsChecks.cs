@@ -32,7 +32,7 @@ public static class SettingsChecks
         if (r is { MaxFlows: < 1 } or { MaxBufferedMiB: < 1 } or { IdleTimeoutSeconds: < 1 } or { HandshakeTimeoutSeconds: < 1 })
             return "Reassembly: MaxFlows, MaxBufferedMiB, IdleTimeoutSeconds and HandshakeTimeoutSeconds must each be at least 1";
         if (s.Capture.Workers is < 0 or > 64)
-            return "Capture:Workers must be between 0 and 64 (0: every core, at most 8)";
+            return "Capture:Workers must be between 0 and 64 (0: the default: 1 up to 2 cores, beyond that every core but one, at most 8)";
         if (s.Capture.FanoutGroup is < 0 or > 65535)
             return "Capture:FanoutGroup must be between 0 and 65535 (packet(7): the group id is 16 bits)";
         if (s.Capture.FanoutGroup is not null && !OperatingSystem.IsLinux())

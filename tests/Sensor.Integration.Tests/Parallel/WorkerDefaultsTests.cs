@@ -19,6 +19,15 @@ public sealed class WorkerDefaultsTests
     public void FileReadsUseTheCoresNotAlreadyBusy(int cores, double load, int expected) =>
         Assert.Equal(expected, WorkerDefaults.ForFiles(cores, load));
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]   // analysed on the capture thread: measured cheaper and never slower here
+    [InlineData(3, 2)]   // a core for the capture thread, the rest for workers
+    [InlineData(4, 3)]
+    [InlineData(64, WorkerDefaults.MaxWorkers)]
+    public void LiveCaptureLeavesTheCaptureThreadACore(int cores, int expected) =>
+        Assert.Equal(expected, WorkerDefaults.ForLive(cores));
+
     [Fact]
     public void TheLoadAverageIsTheFirstFieldOfProcLoadavg()
     {
