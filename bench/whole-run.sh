@@ -100,9 +100,9 @@ count_dsniff() { grep -cE '^(username \[|LOGIN )' "$1" || true; }
 count_none() { echo "-"; }
 
 THREADS=$(( $(nproc) < 8 ? $(nproc) : 8 ))   # every core, at most 8
-# The default first, as a user runs it: the sensor picks its workers itself (the cores not already
-# busy by the 1-minute load average, WorkerDefaults.ForFiles); what it would pick now, for the report.
-DEFAULT_WORKERS=$(awk -v c="$(nproc)" '{w = int(c - ($1 > 0 ? $1 : 0) + 0.5); m = (c < 8 ? c : 8); print (w < 1 ? 1 : (w > m ? m : w))}' /proc/loadavg)
+# The default first, as a user runs it: the sensor picks its workers itself, per file (the cores not
+# busy with other work when the file starts, WorkerDefaults.ForFile); what it would pick now, for the report.
+DEFAULT_WORKERS=$(awk -v c="$(nproc)" '{split($4, r, "/"); w = c - (r[1] - 1); m = (c < 8 ? c : 8); print (w < 1 ? 1 : (w > m ? m : w))}' /proc/loadavg)
 run_tool sensor count_sensor "$SENSOR" read --json --no-summary "$CAPTURE"
 run_tool sensor-1t count_sensor "$SENSOR" read --json --no-summary --threads 1 "$CAPTURE"
 run_tool sensor-all count_sensor "$SENSOR" read --json --no-summary --threads "$THREADS" "$CAPTURE"

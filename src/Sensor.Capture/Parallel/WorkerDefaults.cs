@@ -16,15 +16,61 @@ public static class WorkerDefaults
     /// <summary>Beyond this, reading the file once more per worker costs more than the worker gives.</summary>
     public const int MaxWorkers = 8;
 
-    /// <summary>
-    /// For a file read: the cores not already busy, as make's <c>-l</c> judges it: the cores this process
-    /// may use (affinity and cgroup quota, <see cref="Environment.ProcessorCount"/>) less the 1-minute
-    /// load average, rounded; at least 1, at most <see cref="MaxWorkers"/>.
-    /// </summary>
-    public static int ForFiles() => ForFiles(Environment.ProcessorCount, LoadAverage());
+    /// <summary>Below this a file is read on one thread: starting workers and merging their events costs more than they save.</summary>
+    public const long MinShardedBytes = 32L << 20;
 
-    public static int ForFiles(int cores, double loadAverage) =>
-        Math.Clamp((int)Math.Floor(cores - Math.Max(0, loadAverage) + 0.5), 1, Math.Min(cores, MaxWorkers));
+    /// <summary>
+    /// For reading a file of <paramref name="bytes"/> (classic pcap): one thread below
+    /// <see cref="MinShardedBytes"/>; otherwise the cores not busy right now: the cores this process may
+    /// use (affinity and cgroup quota, <see cref="Environment.ProcessorCount"/>) less the threads
+    /// running or waiting to run elsewhere on the machine; at least 1, at most <see cref="MaxWorkers"/>.
+    /// The 1-minute load average, tried first, lags: after one run of the sensor it still counted a
+    /// core as busy for a minute, so the next run chose one thread on a quiet machine.
+    /// </summary>
+    public static int ForFile(long bytes) =>
+        bytes < MinShardedBytes ? 1 : ForFiles(Environment.ProcessorCount, RunnableElsewhere());
+
+    public static int ForFiles(int cores, int runnableElsewhere) =>
+        Math.Clamp(cores - Math.Max(0, runnableElsewhere), 1, Math.Min(cores, MaxWorkers));
+
+    /// <summary>
+    /// Threads running or runnable on the machine besides the caller, from the first number of the
+    /// fourth field of /proc/loadavg (proc(5): "the number of currently runnable kernel scheduling
+    /// entities", the reader included); the least of three looks a millisecond apart, so a blip is
+    /// not taken for a busy core. 0 where there is no /proc.
+    /// </summary>
+    public static int RunnableElsewhere()
+    {
+        int least = int.MaxValue;
+        for (int look = 0; look < 3; look++)
+        {
+            if (look > 0) Thread.Sleep(1);
+            if (Runnable() is not { } running) return 0;
+            least = Math.Min(least, running - 1);
+        }
+        return Math.Max(0, least);
+    }
+
+    /// <summary>The running count of /proc/loadavg ("0.20 0.18 0.12 1/80 11206"), or null.</summary>
+    public static int? Runnable()
+    {
+        try
+        {
+            return ParseRunnable(File.ReadAllText("/proc/loadavg"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public static int? ParseRunnable(string loadavg)
+    {
+        var fields = loadavg.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length < 4) return null;
+        int slash = fields[3].IndexOf('/');
+        return slash > 0 && int.TryParse(fields[3].AsSpan(0, slash), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : null;
+    }
 
     /// <summary>
     /// For live capture: with workers, the capture thread needs a core of its own to keep the ring
@@ -39,19 +85,4 @@ public static class WorkerDefaults
     public static int ForLive() => ForLive(Environment.ProcessorCount);
 
     public static int ForLive(int cores) => cores <= 2 ? 1 : Math.Min(cores - 1, MaxWorkers);
-
-    /// <summary>The 1-minute load average (proc(5) /proc/loadavg), or 0 where there is none.</summary>
-    public static double LoadAverage()
-    {
-        try
-        {
-            var text = File.ReadAllText("/proc/loadavg");
-            int space = text.IndexOf(' ');
-            return space > 0 && double.TryParse(text.AsSpan(0, space), NumberStyles.Float, CultureInfo.InvariantCulture, out var load) ? load : 0;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return 0;
-        }
-    }
 }

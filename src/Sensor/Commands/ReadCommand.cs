@@ -30,7 +30,7 @@ public static class ReadCommand
         var noSummary = new Option<bool>("--no-summary") { Description = "Do not print the end-of-run summary." };
         var threads = new Option<int?>("--threads", "-j")
         {
-            Description = $"Worker threads per classic pcap file (default: the cores not already busy, by the 1-minute load average; at least 1, at most {WorkerDefaults.MaxWorkers}; here now {WorkerDefaults.ForFiles()}). " +
+            Description = $"Worker threads per classic pcap file (default: 1 under {WorkerDefaults.MinShardedBytes >> 20} MB; larger, the cores not busy when the file starts, at most {WorkerDefaults.MaxWorkers}). " +
                           "Output is identical for any count; 1 reads on one thread.",
         };
         threads.InRange(1, 64);
@@ -87,7 +87,7 @@ public static class ReadCommand
             {
                 Json = parse.GetValue(json),
                 NoSummary = parse.GetValue(noSummary),
-                Threads = parse.GetValue(threads) ?? WorkerDefaults.ForFiles(),
+                Threads = parse.GetValue(threads),
                 EventsPath = parse.GetValue(events),
                 ReportPath = parse.GetValue(report),
                 Filter = parse.GetValue(filter),
@@ -102,7 +102,8 @@ public static class ReadCommand
     {
         public bool Json { get; init; }
         public bool NoSummary { get; init; }
-        public int Threads { get; init; } = 1;
+        /// <summary>Null: chosen per file (<see cref="WorkerDefaults.ForFile"/>).</summary>
+        public int? Threads { get; init; }
         /// <summary>JSON-lines event file instead of stdout, or null.</summary>
         public string? EventsPath { get; init; }
         /// <summary>HTML report file, or null for none.</summary>
@@ -192,7 +193,6 @@ public static class ReadCommand
         if (reportCollector is not null) reportCollector.Guessing = sink;
         var options = settings.Analysis.ToOptions(reveal, settings.Decoding) with { MaxServers = settings.Inventory.MaxServers };
         var limits = settings.Reassembly.ToLimits();
-        int threads = request.Threads;
         int read = 0;
         int exit = ExitCodes.Ok;
 
@@ -212,7 +212,9 @@ public static class ReadCommand
                 }
                 writer.CaptureFile = path;
                 CaptureFileResult result;
-                bool parallel = threads > 1 && path != CaptureStreamSource.StandardInput && PcapFileReader.IsClassicPcap(path);
+                bool classic = path != CaptureStreamSource.StandardInput && PcapFileReader.IsClassicPcap(path);
+                int threads = !classic ? 1 : request.Threads ?? WorkerDefaults.ForFile(FileLength(path));
+                bool parallel = threads > 1;
                 progress?.FileStarted(path, parallel ? threads : 1);
                 if (parallel)
                 {
@@ -315,5 +317,17 @@ public static class ReadCommand
         }
         if (exit != ExitCodes.Ok) return exit;
         return read > 0 ? ExitCodes.Ok : ExitCodes.NoInput;
+    }
+
+    private static long FileLength(string path)
+    {
+        try
+        {
+            return new FileInfo(path).Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0; // the reader says what is wrong with it
+        }
     }
 }
