@@ -27,7 +27,7 @@
 #   (tcpreplay --loop, default 1), SENSOR_* (sensor settings, e.g. SENSOR_Capture__Workers=1),
 #   NO_BUILD=1 (use the Release binaries as they are), KEEP=1 (keep the work directory),
 #   SENSOR_BUILD=aot|jit (default aot: the Native AOT binary the package ships, published first with
-#   scripts/package.sh publish; jit: the framework-dependent build the tests run).
+#   scripts/package.sh publish; jit: the framework-dependent build the tests run; --quick: jit).
 # On a 2-core machine tcpreplay busy-waits on one core and the two captures share the other: figures
 # are for the pair, each tool would do better alone. Run on a quiet machine for figures to quote.
 set -euo pipefail
@@ -64,6 +64,7 @@ done
 
 . "$ROOT/bench/lib.sh"
 build_release
+[ -n "$quick" ] && SENSOR_BUILD=${SENSOR_BUILD:-jit} # a check of the tooling: no 2.5-minute AOT publish
 SENSOR=$(sensor_binary)
 GEN=$ROOT/tests/Sensor.CaptureGenerator/bin/Release/net10.0/capture-gen
 
