@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using PacketDotNet;
 using Sensor.Core.Events;
 using Sensor.Core.Mail;
@@ -10,11 +11,15 @@ namespace Sensor.Capture.Live;
 /// Runs a small bundled capture of mail sessions (IMAP and POP3, interleaved) through a throwaway
 /// pipeline before live capture starts. Without it the first packets meet cold code: the JIT pause
 /// is long enough for the kernel ring to overflow on a busy link (measured: ~100 kernel drops in the
-/// first second at 20k packets/s). Its events go nowhere.
+/// first second at 20k packets/s). Its events go nowhere. The Native AOT build the package ships
+/// has no JIT: its code is compiled before it runs, so there it is skipped (<see cref="Needed"/>).
 /// </summary>
 public static class PipelineWarmUp
 {
     private const string Resource = "Sensor.Capture.Live.warmup.pcap";
+
+    /// <summary>Only where code is compiled at run time (the JIT build; false under Native AOT).</summary>
+    public static bool Needed => RuntimeFeature.IsDynamicCodeCompiled;
 
     public static void Run(int rounds = 20)
     {

@@ -128,7 +128,7 @@ public static class RunCommand
                 Promiscuous = settings.Capture.Promiscuous,
                 FanoutGroup = settings.Capture.FanoutGroup,
             };
-            PipelineWarmUp.Run(); // before the ring starts filling: first packets must not meet cold code
+            if (PipelineWarmUp.Needed) PipelineWarmUp.Run(); // before the ring starts filling: first packets must not meet cold code
             var source = new LiveCaptureSource(capture);
             try
             {
