@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the sensor (demo) or its tests need from Debian's packages, only when missing.
-# Usage: scripts/install-deps.sh demo|test|fuzz
+# Usage: scripts/install-deps.sh demo|test|fuzz|package
 set -euo pipefail
 what=${1:-demo}
 
@@ -32,6 +32,12 @@ if [ "$what" = test ]; then
   perl -MNet::SSLeay -e1 2>/dev/null || need+=(libnet-ssleay-perl)
   # The HTML report's tests render it in a real headless browser (tests/Sensor.Integration.Tests/Report).
   have_cmd chromium || need+=(chromium)
+fi
+# Native AOT (make package, and the package test) links with the system's clang and zlib
+# (Microsoft's prerequisites for Native AOT on Linux).
+if [ "$what" = test ] || [ "$what" = package ]; then
+  have_cmd clang || need+=(clang)
+  [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
 fi
 if [ "$what" = fuzz ]; then
   have_cmd afl-fuzz || need+=(afl++)

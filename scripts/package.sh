@@ -72,6 +72,7 @@ known_aot_warnings+="|AnalyzerFaultLog.*warning IL2026: .*'System\.Exception\.Ta
 known_aot_warnings+="|warning IL2026: Sensor\.Core\.Health\.AnalyzerFaultLog\.Report\(String,Exception\): Using member 'System\.Exception\.TargetSite\.get'"
 
 publish() {
+    "$root/scripts/install-deps.sh" package >&2 # clang and zlib for the native link, when missing
     echo "== dotnet publish src/Sensor ($rid, Native AOT) -> ${publish_dir#$root/}" >&2
     rm -rf "$publish_dir"
     local log; log=$(mktemp)
