@@ -19,10 +19,8 @@ public sealed class FanoutTests
     public void TwoSensorsInOneFanoutGroupReportEachConnectionOnceAndTogetherWhatOneSensorAloneReports()
     {
         var tag = Random.Shared.Next(0x100000, 0x1000000).ToString("x6");
-        // Link-local /30 on the veth, as InterfaceWaitTests: nothing routes beyond the namespace end.
-        int third = Random.Shared.Next(1, 254), fourth = Random.Shared.Next(64) * 4;
-        if (third == 169) third = 170;
-        string near = $"169.254.{third}.{fourth + 1}", far = $"169.254.{third}.{fourth + 2}";
+        var subnet = LinkLocalSubnet.Pick();
+        string near = subnet.Near, far = subnet.Far;
         // A group id is per network namespace: random, so another run of this suite on the machine does not join it.
         var group = Random.Shared.Next(1000, 65000).ToString(CultureInfo.InvariantCulture);
 

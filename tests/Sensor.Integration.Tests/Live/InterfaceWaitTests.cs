@@ -21,11 +21,8 @@ public sealed class InterfaceWaitTests
         // Random, not the process id: other test runs (this suite in another clone) may make
         // namespaces and veths on this machine at the same time.
         var tag = Random.Shared.Next(0x100000, 0x1000000).ToString("x6");
-        // Link-local addresses on the veth (a random /30; not 169.254.169.x, where clouds keep their
-        // metadata service): nothing can be routed beyond the namespace end.
-        int third = Random.Shared.Next(1, 254), fourth = Random.Shared.Next(64) * 4;
-        if (third == 169) third = 170;
-        string near = $"169.254.{third}.{fourth + 1}", far = $"169.254.{third}.{fourth + 2}";
+        var subnet = LinkLocalSubnet.Pick();
+        string near = subnet.Near, far = subnet.Far;
         var work = Directory.CreateTempSubdirectory("sensor-wait-").FullName;
         try
         {

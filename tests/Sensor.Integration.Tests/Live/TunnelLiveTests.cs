@@ -20,10 +20,9 @@ public sealed class TunnelLiveTests
     {
         var tag = Random.Shared.Next(0x100000, 0x1000000).ToString("x6");
         // Underlay: a link-local /30 on the test's veth; overlay: another /30 on the VXLAN devices.
-        int third = Random.Shared.Next(1, 254), fourth = Random.Shared.Next(64) * 4;
-        if (third == 169) third = 170;
-        string near = $"169.254.{third}.{fourth + 1}", far = $"169.254.{third}.{fourth + 2}";
-        string inner = $"100.64.{third}.{fourth + 1}", innerFar = $"100.64.{third}.{fourth + 2}";
+        var subnet = LinkLocalSubnet.Pick();
+        string near = subnet.Near, far = subnet.Far;
+        var (inner, innerFar) = subnet.Under("100.64");
         uint vni = (uint)Random.Shared.Next(1000, 16_000_000);
         string vx = $"snsx{tag}";
         using var net = new TestNetwork(tag);
