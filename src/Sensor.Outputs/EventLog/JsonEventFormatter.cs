@@ -28,6 +28,12 @@ public static class JsonEventFormatter
         Write(w, e, host, captureFile);
     }
 
+    /// <summary>
+    /// A writer for <see cref="Write(Utf8JsonWriter, SensorEvent, string?, string?)"/> that a caller
+    /// writing many events keeps, calling <see cref="Utf8JsonWriter.Reset(Stream)"/> before each.
+    /// </summary>
+    public static Utf8JsonWriter CreateWriter(Stream output) => new(output, Options);
+
     public static string ToJson(SensorEvent e, string? captureFile = null, string? host = null)
     {
         using var ms = new MemoryStream();
