@@ -140,7 +140,30 @@ public static class JsonEventFormatter
     private static void WriteWireString(Utf8JsonWriter w, string name, string value)
     {
         w.WritePropertyName(name);
+        if (value.Length <= MaxPlainLiteral && IsPlain(value))
+        {
+            // What JsonLiteral makes of plain text is the text in quotes; written as bytes, it needs no
+            // StringBuilder, no transcoding and no parse to check it. Most wire strings are plain (the
+            // host, mechanism names, usernames, "[redacted]"): the literal and its check cost about
+            // 1,900 instructions each, 5 % of a `read --json` (callgrind).
+            Span<byte> literal = stackalloc byte[MaxPlainLiteral + 2];
+            literal[0] = (byte)'"';
+            int length = Encoding.ASCII.GetBytes(value, literal[1..]);
+            literal[length + 1] = (byte)'"';
+            w.WriteRawValue(literal[..(length + 2)], skipInputValidation: true);
+            return;
+        }
         w.WriteRawValue(JsonLiteral(value));
+    }
+
+    private const int MaxPlainLiteral = 256;
+
+    /// <summary>Printable ASCII but the quote and backslash: the characters JsonLiteral writes as they are.</summary>
+    private static bool IsPlain(string value)
+    {
+        foreach (char c in value)
+            if (c < 0x20 || c > 0x7E || c is '"' or '\\') return false;
+        return true;
     }
 
     private static string JsonLiteral(string value)
