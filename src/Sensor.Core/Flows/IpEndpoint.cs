@@ -10,12 +10,12 @@ namespace Sensor.Core.Flows;
 /// </summary>
 public readonly record struct IpEndpoint(UInt128 Address, ushort Port)
 {
-    private static readonly UInt128 V4MappedPrefix = (UInt128)0xFFFF << 32;
-
     public bool IsV4 => (Address >> 32) == 0xFFFF;
 
+    /// <summary>::ffff:a.b.c.d, built from its two halves: or-ing in a static UInt128 prefix field took 24
+    /// instructions a call, two calls per packet, against 10 now (callgrind, docs/performance.md).</summary>
     public static UInt128 FromIPv4(ReadOnlySpan<byte> addr4) =>
-        V4MappedPrefix | System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(addr4);
+        new(0, 0xFFFF_0000_0000UL | System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(addr4));
 
     public static UInt128 FromIPv6(ReadOnlySpan<byte> addr16) =>
         System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(addr16);

@@ -31,6 +31,7 @@ public sealed class TcpFlow
         SawPayload = false;
         Prev = Next = null;
         List = null;
+        _flowId = null;
         return this;
     }
 
@@ -67,22 +68,27 @@ public sealed class TcpFlow
     internal StreamDirection DirectionOf(bool fromLow) =>
         fromLow == ClientIsLow ? StreamDirection.ClientToServer : StreamDirection.ServerToClient;
 
+    private string? _flowId;
+
     /// <summary>A stable identifier for events: the same capture always yields the same ids.</summary>
-    public string FlowId
+    /// <remarks>
+    /// Made once per connection (its inputs change only in <see cref="Reset"/>): every event of the
+    /// connection, capability notes included, asked for it and hashed and formatted it again.
+    /// </remarks>
+    public string FlowId => _flowId ??= ComputeFlowId();
+
+    private string ComputeFlowId()
     {
-        get
+        // FNV-1a over the endpoints and the first packet time: deterministic across runs.
+        ulong h = 14695981039346656037UL;
+        void Mix(ulong v)
         {
-            // FNV-1a over the endpoints and the first packet time: deterministic across runs.
-            ulong h = 14695981039346656037UL;
-            void Mix(ulong v)
-            {
-                for (int i = 0; i < 8; i++) { h ^= (byte)(v >> (i * 8)); h *= 1099511628211UL; }
-            }
-            Mix((ulong)(Key.Low.Address >> 64)); Mix((ulong)Key.Low.Address); Mix(Key.Low.Port);
-            Mix((ulong)(Key.High.Address >> 64)); Mix((ulong)Key.High.Address); Mix(Key.High.Port);
-            Mix((ulong)StartNs);
-            if (Key.Realm != 0) Mix(Key.Realm); // plain traffic keeps the ids it always had
-            return h.ToString("x16");
+            for (int i = 0; i < 8; i++) { h ^= (byte)(v >> (i * 8)); h *= 1099511628211UL; }
         }
+        Mix((ulong)(Key.Low.Address >> 64)); Mix((ulong)Key.Low.Address); Mix(Key.Low.Port);
+        Mix((ulong)(Key.High.Address >> 64)); Mix((ulong)Key.High.Address); Mix(Key.High.Port);
+        Mix((ulong)StartNs);
+        if (Key.Realm != 0) Mix(Key.Realm); // plain traffic keeps the ids it always had
+        return h.ToString("x16");
     }
 }

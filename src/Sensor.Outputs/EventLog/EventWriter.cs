@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json;
 using Sensor.Core.Events;
 using Serilog;
 
@@ -30,6 +31,7 @@ public sealed class EventWriter : IEventSink, IDisposable
     private readonly Lock _gate = new();
     private readonly long _flushTicks;
     private readonly MemoryStream _line = new();
+    private Utf8JsonWriter? _jsonWriter;
     private long _lastFlush = Stopwatch.GetTimestamp();
     private long _unflushed;
     private string? _headedFile;
@@ -111,6 +113,7 @@ public sealed class EventWriter : IEventSink, IDisposable
     {
         try { Flush(); }
         catch (EventSinkFailedException) { } // counted and logged; nothing more to stop
+        _jsonWriter?.Dispose();
         _output.Dispose();
     }
 
@@ -154,7 +157,15 @@ public sealed class EventWriter : IEventSink, IDisposable
     private void Format(SensorEvent e)
     {
         _line.SetLength(0);
-        if (_json) JsonEventFormatter.Write(_line, e, Host, CaptureFile);
+        if (_json)
+        {
+            // One writer for every event, reset onto the line: a new one per event allocated its
+            // buffer afresh and grew it several times, 13.6 M of 410 M instructions (callgrind,
+            // `read --json` of a 2,000-session capture) with the GC's zeroing of that memory on top.
+            _jsonWriter ??= JsonEventFormatter.CreateWriter(_line);
+            _jsonWriter.Reset(_line);
+            JsonEventFormatter.Write(_jsonWriter, e, Host, CaptureFile);
+        }
         else
         {
             // Readable output names each capture once, above its first finding (a file name found in
