@@ -27,8 +27,15 @@ public sealed class FakeInfluxServer : IDisposable
         Version = version;
         HangEverything = hangEverything;
         _listener.Start();
+        LogMark = LogCapture.Mark();
         _ = AcceptAsync();
     }
+
+    /// <summary>Where the log lines logged since this server took its port start (the port may have been another test's before).</summary>
+    public int LogMark { get; }
+
+    /// <summary>The log lines that name this server, since it took its port.</summary>
+    public List<string> LogLines() => LogCapture.Containing(Url, LogMark);
 
     public string? Version { get; }
     public bool HangEverything { get; }

@@ -19,7 +19,7 @@ public sealed class ServerFaultTests : IDisposable
     public void Dispose() => Directory.Delete(_spool, true);
 
     private static List<string> Warnings(FakeInfluxServer server) =>
-        LogCapture.Containing(server.Url).Where(l => l.StartsWith("warning:") || l.StartsWith("error:")).ToList();
+        server.LogLines().Where(l => l.StartsWith("warning:") || l.StartsWith("error:")).ToList();
 
     [Fact]
     public async Task AServerThatAcceptsConnectionsButNeverAnswersTimesOutAndItsPointsAreSpooled()
@@ -90,7 +90,7 @@ public sealed class ServerFaultTests : IDisposable
         AssertAccounted(writer.Counters);
         var fault = Assert.Single(Warnings(server));
         Assert.Equal($"warning: InfluxDB at {server.Url} answers 503 Service Unavailable on /api/v2/write (shutting down please retry); points are spooled and retried", fault);
-        Assert.Single(LogCapture.Containing(server.Url), l => l.Contains("takes points again"));
+        Assert.Single(server.LogLines(), l => l.Contains("takes points again"));
         Assert.Empty(SpooledLines(_spool));
     }
 
@@ -153,7 +153,7 @@ public sealed class ServerFaultTests : IDisposable
         Assert.Contains("refused 2 of the 5 points below", rejected[0]);
         Assert.Equal(old.Concat(recent), rejected.Skip(1).Take(5));
         // The server said nothing of old points being dropped silently: it refused them aloud.
-        Assert.DoesNotContain(LogCapture.Containing(server.Url), l => l.Contains("drop such points without saying so"));
+        Assert.DoesNotContain(server.LogLines(), l => l.Contains("drop such points without saying so"));
     }
 
     [Fact]

@@ -52,7 +52,7 @@ public sealed class SpoolReplayTests : IDisposable
         Assert.Equal(300, vm.Samples("mail_auth_count"));
         AssertAccounted(writer.Counters);
         Assert.Empty(SpooledLines(Spool));
-        var said = LogCapture.Containing(vm.Url);
+        var said = LogCapture.Containing(vm.Url, vm.LogMark);
         Assert.Single(said, l => l == $"warning: InfluxDB at {vm.Url} cannot be reached: connection refused; points are spooled and retried");
         Assert.Single(said, l => l.Contains("takes points again"));
     }
@@ -161,7 +161,7 @@ public sealed class SpoolReplayTests : IDisposable
         await Until(() => writer.Counters.PointsWritten == 6, TimeSpan.FromSeconds(10), () => Describe(writer.Counters));
         await writer.DisposeAsync();
 
-        var warning = Assert.Single(LogCapture.Containing(vm.Url));
+        var warning = Assert.Single(LogCapture.Containing(vm.Url, vm.LogMark));
         Assert.Equal($"warning: metrics: points are timestamped with the capture's time (2013-05-31); {vm.Url} did not say it is InfluxDB, and " +
                      "servers with a shorter retention (VictoriaMetrics' default: 1 month) drop such points without saying so: check its retention, or read with --metrics-time now", warning);
         Assert.Equal(0, vm.Samples("mail_auth_count")); // what the warning is about

@@ -22,8 +22,12 @@ public sealed class VictoriaMetricsServer : IDisposable
     {
         _retention = retention;
         Port = FreePort();
+        LogMark = LogCapture.Mark();
         Start();
     }
+
+    /// <summary>Where the log lines logged since this server chose its port start (another test may have had the port before).</summary>
+    public int LogMark { get; }
 
     public int Port { get; }
     public string Url => $"http://127.0.0.1:{Port}";
