@@ -72,6 +72,13 @@ public sealed class PacketPipeline : IFrameAnalysis
     {
         Position.Packet++;
         MoveClock(timestampNs);
+        if (_shard.IsOthers(link, frame))
+        {
+            // Another worker's connection, seen without decoding (most frames of a file read with
+            // several workers): only its time matters here, as below.
+            _reassembler.AdvanceTime(timestampNs);
+            return;
+        }
         var result = FrameDecoder.Decode(_decoder, link, frame, timestampNs, out var tunnel, out var segment,
             out var fragment, out bool truncated);
         if (result == DecodeResult.Tcp)

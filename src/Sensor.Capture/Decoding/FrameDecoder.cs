@@ -46,6 +46,32 @@ public static class FrameDecoder
         out bool payloadTruncated) =>
         Decode(DecoderSettings.Default, link, frame, timestampNs, out _, out segment, out _, out payloadTruncated);
 
+    /// <summary>
+    /// The endpoints of a frame of the commonest kind, plain Ethernet II carrying an unfragmented
+    /// IPv4 packet without options carrying TCP, read without decoding it, so that a worker of a file
+    /// read can pass by another worker's packet cheaply. True only where <see cref="Decode(DecoderSettings, LinkLayers, ReadOnlySpan{byte}, long, out Encapsulation, out TcpSegment, out IpFragment, out bool)"/>
+    /// returns <see cref="DecodeResult.Tcp"/> with these endpoints and no encapsulation (realm 0): the
+    /// checks are the decoder's own, in the same order (EncapsulationDecodingTests compares the two).
+    /// Anything else (tags, tunnels, options, fragments, damage) is false and left to the decoder.
+    /// </summary>
+    public static bool TryPeekEthernetIpv4Tcp(LinkLayers link, ReadOnlySpan<byte> frame, out IpEndpoint source, out IpEndpoint destination)
+    {
+        source = destination = default;
+        // Ethernet II (14 bytes) + IPv4 without options (20) + the TCP header's fixed part (20).
+        if ((int)link != DltEthernet || frame.Length < 54 || BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) != EtherIpv4) return false;
+        var ip = frame[14..];
+        if (ip[0] != 0x45 || ip[9] != ProtoTcp || (BinaryPrimitives.ReadUInt16BigEndian(ip[6..]) & 0x3FFF) != 0) return false;
+        int totalLength = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
+        if (totalLength == 0) totalLength = ip.Length; // as the decoder: TCP segmentation offload leaves it 0
+        if (totalLength < 20) return false;
+        int tcpLength = Math.Min(totalLength, ip.Length) - 20;
+        int dataOffset = (ip[32] >> 4) * 4;
+        if (tcpLength < 20 || dataOffset < 20 || dataOffset > tcpLength) return false;
+        source = new IpEndpoint(IpEndpoint.FromIPv4(ip[12..16]), BinaryPrimitives.ReadUInt16BigEndian(ip[20..]));
+        destination = new IpEndpoint(IpEndpoint.FromIPv4(ip[16..20]), BinaryPrimitives.ReadUInt16BigEndian(ip[22..]));
+        return true;
+    }
+
     /// <param name="tunnel">The layers found, whatever the result (for counting).</param>
     public static DecodeResult Decode(DecoderSettings settings, LinkLayers link, ReadOnlySpan<byte> frame, long timestampNs,
         out Encapsulation tunnel, out TcpSegment segment, out IpFragment fragment, out bool payloadTruncated)

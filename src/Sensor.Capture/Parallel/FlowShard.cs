@@ -1,3 +1,5 @@
+using PacketDotNet;
+using Sensor.Capture.Decoding;
 using Sensor.Core.Flows;
 
 namespace Sensor.Capture.Parallel;
@@ -13,6 +15,14 @@ public readonly record struct FlowShard(int Index, int Count)
 
     public bool Owns(in TcpSegment segment) => Count == 1 || IndexOf(segment, Count) == Index;
 
+    /// <summary>
+    /// True when the frame is plain Ethernet/IPv4/TCP (<see cref="FrameDecoder.TryPeekEthernetIpv4Tcp"/>)
+    /// of a connection another worker owns: this worker needs only its time, not its decoding.
+    /// </summary>
+    public bool IsOthers(LinkLayers link, ReadOnlySpan<byte> frame) =>
+        Count > 1 && FrameDecoder.TryPeekEthernetIpv4Tcp(link, frame, out var source, out var destination)
+        && IndexOf(source, destination, realm: 0, Count) != Index;
+
     /// <summary>The worker, of <paramref name="count"/>, that owns the segment's connection.</summary>
     /// <remarks>
     /// Every worker of a file read hashes every packet, so this is kept to a few instructions: each
@@ -20,9 +30,13 @@ public readonly record struct FlowShard(int Index, int Count)
     /// one multiply-xorshift round to spread it, and 32 mixed bits scaled to the worker count
     /// (Lemire's multiply-shift range reduction) instead of a 64-bit division.
     /// </remarks>
-    public static int IndexOf(in TcpSegment segment, int count)
+    public static int IndexOf(in TcpSegment segment, int count) =>
+        IndexOf(segment.Source, segment.Destination, segment.Tunnel.Realm, count);
+
+    /// <summary>The same for a connection known by its endpoints and realm (a frame not yet decoded).</summary>
+    public static int IndexOf(in IpEndpoint source, in IpEndpoint destination, ulong realm, int count)
     {
-        ulong h = Fold(segment.Source) + Fold(segment.Destination) + segment.Tunnel.Realm;
+        ulong h = Fold(source) + Fold(destination) + realm;
         h ^= h >> 29;
         h *= 0xBF58476D1CE4E5B9UL;
         h ^= h >> 32;

@@ -57,6 +57,17 @@ public sealed class LineAssembler
     }
 
     /// <summary>
+    /// The rest of the current line is of no interest to the caller (it skipped the line's start
+    /// itself): whatever is held is dropped, and the bytes up to the next line end are dropped without
+    /// a count, as after a gap.
+    /// </summary>
+    public void SkipRestOfLine()
+    {
+        Release();
+        _discarding = _discardingSilently = true;
+    }
+
+    /// <summary>
     /// Takes the next line from <paramref name="data"/>, advancing it past what was consumed.
     /// The returned line is valid until the next call.
     /// </summary>

@@ -151,6 +151,17 @@ public sealed class Pop3SessionTests
     }
 
     [Fact]
+    public void ABodyLineCutJustBeforeItsLastDotDoesNotEndTheBody()
+    {
+        // Cut after "www", the next segment is ".\r\n": only a line start can end a body, and this is
+        // the rest of a line. Were it taken as the end, "-ERR" and "+OK" would answer USER and PASS.
+        const string body = "+OK message follows\r\nwww.\r\n-ERR\r\n+OK\r\nsee you.\r\n.\r\n";
+        ExpectOneAuth(
+            [S(Greeting), C("TOP 1 0\r\nUSER alice\r\nPASS secret\r\n"), S(body + "+OK\r\n-ERR [AUTH] bad\r\n")],
+            true, "USER", "alice", "secret", CredentialExposure.Cleartext, AuthOutcome.Failure, splitServerToo: true);
+    }
+
+    [Fact]
     public void CapaListingStlsMarksTheServerAsOfferingStartTls()
     {
         Conversation.AtEverySplit(
@@ -232,6 +243,42 @@ public sealed class Pop3SessionTests
     }
 
     /// <summary>Whatever binary bytes either side sends (no chunk starts like text), nothing throws and nothing is reported.</summary>
+    /// <summary>
+    /// Message bodies are stepped over a run of lines at a time (only lines beginning with "." are
+    /// looked at). Whatever the body holds (decoy status lines, byte-stuffed lines, bare LFs, long
+    /// lines) and wherever the server's bytes are cut into segments, the body ends at its "." and the
+    /// answers after it settle the login, exactly as when each line is framed on its own.
+    /// </summary>
+    [Property(MaxTest = 400, Replay = "(424242,1939)")]
+    public Property BodiesCutAnywhereEndAtTheirTerminatorAndNothingInsideAnswersALogin() => Prop.ForAll(
+        Gen.Choose(0, 12).SelectMany(k => Gen.ArrayOf(
+                Gen.Elements("+OK", "-ERR [AUTH] no", "..", "..+OK", ".. stuffed", "USER x", "", "x", "end.", "a.b", new string('y', 900), "+ OK"), k))
+            .SelectMany(lines => Gen.Elements("\r\n", "\n")
+                .SelectMany(end => Gen.Choose(0, 6).SelectMany(n => Gen.ArrayOf(Gen.Choose(1, 100_000), n))
+                    .SelectMany(cuts => Gen.Elements(true, false).Select(accepted => (lines, end, cuts, accepted)))))
+            .ToArbitrary(),
+        input =>
+        {
+            var (bodyLines, lineEnd, cuts, accepted) = input;
+            string body = "+OK message follows\r\n" + string.Concat(bodyLines.Select(l => l + lineEnd)) + ".\r\n";
+            var server = Encoding.ASCII.GetBytes(body + "+OK\r\n" + (accepted ? "+OK maildrop locked\r\n" : "-ERR [AUTH] bad\r\n"));
+            var steps = new List<Step> { S(Greeting), C("TOP 1 0\r\nUSER alice\r\nPASS secret\r\n") };
+            int at = 0;
+            foreach (int cut in cuts.Select(c => c % server.Length).Distinct().Order())
+            {
+                if (cut <= at) continue;
+                steps.Add(S(server[at..cut]));
+                at = cut;
+            }
+            steps.Add(S(server[at..]));
+            var h = Conversation.Play(steps, Endpoints.Pop3Server, Options(true));
+            var e = Conversation.SingleAuth(h);
+            Conversation.AssertAuth(e, "USER", "alice", "secret", CredentialExposure.Cleartext,
+                accepted ? AuthOutcome.Success : AuthOutcome.Failure);
+            Assert.Equal(0, h.Counters.UnmatchedResponses);
+            Assert.Equal(0, h.Counters.MalformedLines);
+        });
+
     [Property(MaxTest = 300, Replay = "(110110,3141)")]
     public Property ArbitraryBytesOnThePop3PortNeverThrow() => Prop.ForAll(
         Gen.Choose(1, 8).SelectMany(k =>

@@ -149,4 +149,20 @@ public sealed class LineAssemblerTests
         a.Resynchronize();
         Assert.Equal(["L:ok"], Frame(a, [Encoding.ASCII.GetBytes("more\r\nok\r\n")]));
     }
+
+    [Fact]
+    public void SkipRestOfLineDropsTheLineUpToItsEndUncountedAndFramesTheNextWhole()
+    {
+        var a = new LineAssembler(64);
+        ReadOnlySpan<byte> data = "partial"u8;
+        Assert.Equal(LineStatus.NeedMore, a.Next(ref data, out _));
+        Assert.True(a.HasPartial);
+        a.SkipRestOfLine();
+        Assert.False(a.HasPartial);
+        Assert.False(a.AtLineStart);
+        data = "rest of it, well past the bound of sixty-four bytes that the assembler holds\r\nnext\r\n"u8;
+        Assert.Equal(LineStatus.Line, a.Next(ref data, out var line));
+        Assert.Equal("next", Encoding.ASCII.GetString(line));
+        Assert.True(a.AtLineStart);
+    }
 }
