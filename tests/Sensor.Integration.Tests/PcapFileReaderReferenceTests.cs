@@ -101,6 +101,29 @@ public sealed class PcapFileReaderReferenceTests : IDisposable
     }
 
     [Fact]
+    public void RecordsOfTheLargestSizeStraddlingTheReadBufferAreReadAsLibpcapReadsThem()
+    {
+        // The reader's buffer holds one 256 KiB record and a little more: records of the maximum
+        // length, and small ones between them at every alignment, make every record boundary fall
+        // somewhere else in it, including a maximal record that begins just before a buffer's end.
+        var rng = new Random(384);
+        var frames = new List<(byte[] Frame, long TimestampNs)>();
+        long ts = 1_700_000_000_000_000_000;
+        for (int i = 0; i < 24; i++)
+        {
+            int length = i % 3 == 2 ? rng.Next(1, 2000) : PcapFileReader.MaxRecordLength - rng.Next(0, 3) * (i % 2);
+            var frame = new byte[length];
+            rng.NextBytes(frame);
+            frames.Add((frame, ts += 1000));
+        }
+        var path = Path.Combine(_dir, "maximal-records.pcap");
+        Decoding.Fragmenter.WritePcap(path, frames);
+        AssertSameAsLibpcap(path);
+        var ours = Read(path, CaptureFileSource.ReadClassicPcap).Frames;
+        Assert.Equal(frames.Count, ours.Count);
+    }
+
+    [Fact]
     public void BigEndianFilesAreReadAsLibpcapReadsThem()
     {
         foreach (var name in new[] { "third-party/pop3.pcap", "crafted/format-pcap-nanosecond.pcap" })
