@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PacketDotNet;
 using Sensor.Capture.Decoding;
 using Sensor.Core.Flows;
@@ -47,6 +48,14 @@ public readonly record struct FlowShard(int Index, int Count)
     public bool OwnsNonTcp => Index == 0;
 
     /// <summary>Address (both halves) and port in one word; the port lands on bits the IPv4-mapped form leaves zero.</summary>
-    private static ulong Fold(in IpEndpoint e) =>
-        ((ulong)(e.Address >> 64) ^ (ulong)e.Address ^ ((ulong)e.Port << 48)) * 0x9E3779B97F4A7C15UL;
+    /// <remarks>The address's halves are read in place: UInt128's shift is a call under Native AOT
+    /// (1.2 % of a two-worker read's CPU time in a profile); the values are the same.</remarks>
+    private static ulong Fold(in IpEndpoint e)
+    {
+        UInt128 address = e.Address;
+        ref ulong first = ref Unsafe.As<UInt128, ulong>(ref address);
+        ulong lower = BitConverter.IsLittleEndian ? first : Unsafe.Add(ref first, 1);
+        ulong upper = BitConverter.IsLittleEndian ? Unsafe.Add(ref first, 1) : first;
+        return (upper ^ lower ^ ((ulong)e.Port << 48)) * 0x9E3779B97F4A7C15UL;
+    }
 }
