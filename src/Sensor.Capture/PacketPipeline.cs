@@ -21,6 +21,8 @@ public sealed class PacketPipeline : IFrameAnalysis
     private readonly DecoderSettings _decoder;
     private readonly IpDefragmenter _defragmenter;
     private readonly FlowShard _shard;
+    /// <summary>A file worker is fed every frame; a live worker only its own (no peek needed).</summary>
+    private readonly bool _passOthersByPeek;
     private readonly ServerPostureTracker? _postures;
 
     /// <summary>A pipeline that analyses every connection; server postures are tracked and stamped here.</summary>
@@ -30,9 +32,10 @@ public sealed class PacketPipeline : IFrameAnalysis
     }
 
     private PacketPipeline(AnalysisOptions options, ReassemblyLimits limits, FlowShard shard,
-        ServerPostureTracker? postures = null, IEventSink? rawSink = null)
+        ServerPostureTracker? postures = null, IEventSink? rawSink = null, bool fedEveryFrame = false)
     {
         _shard = shard;
+        _passOthersByPeek = fedEveryFrame && shard.Count > 1;
         _postures = postures;
         Counters = new SensorCounters();
         Context = new AnalysisContext(options, (IEventSink?)postures ?? rawSink!, Counters);
@@ -51,8 +54,11 @@ public sealed class PacketPipeline : IFrameAnalysis
     /// <paramref name="sink"/> without server-posture stamping, which happens after the workers'
     /// events are merged (files: back into capture order).
     /// </summary>
-    public static PacketPipeline ForShard(AnalysisOptions options, ReassemblyLimits limits, IEventSink sink, FlowShard shard) =>
-        new(options, limits, shard, rawSink: sink);
+    /// <param name="fedEveryFrame">True for a file worker: other workers' plain frames are then
+    /// passed by on a peek at their endpoints instead of being decoded.</param>
+    public static PacketPipeline ForShard(AnalysisOptions options, ReassemblyLimits limits, IEventSink sink, FlowShard shard,
+        bool fedEveryFrame) =>
+        new(options, limits, shard, rawSink: sink, fedEveryFrame: fedEveryFrame);
 
     public SensorCounters Counters { get; }
     /// <summary>What the analyzers share (the fuzzer checks the partial-line budget is all given back).</summary>
@@ -72,7 +78,7 @@ public sealed class PacketPipeline : IFrameAnalysis
     {
         Position.Packet++;
         MoveClock(timestampNs);
-        if (_shard.IsOthers(link, frame))
+        if (_passOthersByPeek && _shard.IsOthers(link, frame))
         {
             // Another worker's connection, seen without decoding (most frames of a file read with
             // several workers): only its time matters here, as below.

@@ -96,7 +96,7 @@ public static class ParallelFileAnalysis
         try
         {
             var buffer = new ShardEventBuffer();
-            var pipeline = PacketPipeline.ForShard(options, limits, buffer, shard);
+            var pipeline = PacketPipeline.ForShard(options, limits, buffer, shard, fedEveryFrame: true);
             buffer.Position = pipeline.Position;
             using var reader = PcapFileReader.Open(path, length);
             string? readError = null;

@@ -69,7 +69,7 @@ public sealed class ParallelLiveAnalysis : IFrameAnalysis, IDisposable
         _failures = new Exception?[workers];
         for (int i = 0; i < workers; i++)
         {
-            _pipelines[i] = PacketPipeline.ForShard(shardOptions, shardLimits, shared, new FlowShard(i, workers));
+            _pipelines[i] = PacketPipeline.ForShard(shardOptions, shardLimits, shared, new FlowShard(i, workers), fedEveryFrame: false);
             _work[i] = new BatchQueue(BatchesPerWorker);
             _free[i] = new BatchQueue(BatchesPerWorker);
             for (int b = 0; b < BatchesPerWorker; b++) _free[i].Add(new FrameBatch());
