@@ -56,6 +56,26 @@ public struct Encapsulation : IEquatable<Encapsulation>
     public readonly bool Has(TunnelKind kind) => (Kinds & (1 << (int)kind)) != 0;
 
     private const ulong HasIdBit = 1UL << 40;
+    private const ulong SeparatesBit = 1UL << 41;
+
+    /// <summary>
+    /// The layers that name the tenant network, outermost first ("vxlan:42", "vlan:10 vxlan:42"): what
+    /// tells two servers or clients with the same address apart in reports and metrics. Null for
+    /// traffic in no tenant network (<see cref="Realm"/> 0), so plain traffic shows nothing new.
+    /// </summary>
+    public readonly string? Tenant
+    {
+        get
+        {
+            if (Realm == 0) return null;
+            var parts = new List<string>(_count);
+            for (int i = 0; i < _count; i++)
+                if ((_layers[i] & SeparatesBit) != 0) parts.Add($"{this[i].Kind.Name()}:{this[i].Id}");
+            // Tenant layers beyond the recorded ones still made the realm: say so rather than show a name
+            // another realm could share.
+            return parts.Count > 0 && Depth <= _count ? string.Join(' ', parts) : $"realm:{Realm:x16}";
+        }
+    }
 
     /// <summary>
     /// Records one layer; <paramref name="separatesTenants"/> folds its id into <see cref="Realm"/>.
@@ -64,7 +84,7 @@ public struct Encapsulation : IEquatable<Encapsulation>
     /// </summary>
     public void Add(TunnelKind kind, uint id, bool separatesTenants, bool hasId = true, bool sameLayer = false)
     {
-        if (_count < MaxRecorded) _layers[_count++] = ((ulong)kind << 32) | id | (hasId ? HasIdBit : 0);
+        if (_count < MaxRecorded) _layers[_count++] = ((ulong)kind << 32) | id | (hasId ? HasIdBit : 0) | (separatesTenants ? SeparatesBit : 0);
         Depth++;
         if (kind != TunnelKind.Vlan && !sameLayer) TunnelDepth++;
         Kinds |= (ushort)(1 << (int)kind);

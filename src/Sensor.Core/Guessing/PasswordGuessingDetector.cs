@@ -5,7 +5,7 @@ namespace Sensor.Core.Guessing;
 /// <summary>
 /// Watches failed logins and reports password guessing (many failures from one client or against one
 /// username) and spraying (one client failing with many usernames) over a sliding window of packet
-/// time. A decorator: every event passes through to the next sink, alerts are added after the event
+/// time, each tenant network (<see cref="Flows.Encapsulation.Realm"/>) on its own. A decorator: every event passes through to the next sink, alerts are added after the event
 /// that crossed a threshold.
 /// Bounded: a table of clients and a table of usernames, each with a hard cap and least-recently-
 /// failing eviction in O(1) (evictions counted), and per entry only what the thresholds need.
@@ -23,8 +23,8 @@ public sealed class PasswordGuessingDetector : IEventSink
 
     private readonly IEventSink _next;
     private readonly GuessingThresholds _thresholds;
-    private readonly FailureTable<UInt128> _clients;
-    private readonly FailureTable<string> _usernames;
+    private readonly FailureTable<ClientKey> _clients;
+    private readonly FailureTable<UsernameKey> _usernames;
     private readonly long _windowNs;
     private readonly int _clientUsers;
 
@@ -40,8 +40,8 @@ public sealed class PasswordGuessingDetector : IEventSink
         _next = next;
         _thresholds = thresholds;
         _windowNs = (long)thresholds.Window.TotalMicroseconds * 1000;
-        _clients = new FailureTable<UInt128>(thresholds.MaxClients);
-        _usernames = new FailureTable<string>(thresholds.MaxUsernames, StringComparer.Ordinal);
+        _clients = new FailureTable<ClientKey>(thresholds.MaxClients);
+        _usernames = new FailureTable<UsernameKey>(thresholds.MaxUsernames);
         // Enough usernames per client for the spraying threshold, and to count every username among
         // the failures that make a guessing episode.
         _clientUsers = Math.Max(thresholds.SprayUsernames, thresholds.Failures);
@@ -67,7 +67,8 @@ public sealed class PasswordGuessingDetector : IEventSink
         _usernames.ExpireIdle(now, _windowNs);
 
         string? userKey = a.Username is { } u && u.Length > MaxUsernameLength ? u[..MaxUsernameLength] : a.Username;
-        ref var client = ref _clients.Touch(a.Client.Address);
+        ulong realm = a.Tunnel.Realm;
+        ref var client = ref _clients.Touch(new ClientKey(a.Client.Address, realm));
         client.Record(now, _windowNs, failures, userKey is not null, userKey is null ? 0 : Hash(userKey), _clientUsers);
         if (!client.Alerted && client.FailuresWithin(now, _windowNs) >= failures)
         {
@@ -82,7 +83,7 @@ public sealed class PasswordGuessingDetector : IEventSink
 
         if (userKey is not null)
         {
-            ref var account = ref _usernames.Touch(userKey);
+            ref var account = ref _usernames.Touch(new UsernameKey(userKey, realm));
             account.Record(now, _windowNs, failures, false, 0, 0);
             // Against one account from several clients (one client alone is already reported above).
             if (!account.Alerted && account.FailuresWithin(now, _windowNs) >= failures && !client.Alerted)

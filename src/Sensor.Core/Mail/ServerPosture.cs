@@ -14,6 +14,8 @@ public sealed class ServerPosture
 
     public IpEndpoint Server { get; }
     public AppProtocol Protocol { get; }
+    /// <summary>How its first connection arrived; its <see cref="Encapsulation.Realm"/> is part of the server's key.</summary>
+    public Encapsulation Tunnel { get; init; }
     /// <summary>STARTTLS/STLS advertised in a capability list (null: no capability list seen).</summary>
     public bool? OffersStartTls { get; set; }
     /// <summary>IMAP LOGINDISABLED advertised (RFC 3501 §6.2.3): cleartext LOGIN should be refused.</summary>
@@ -51,6 +53,7 @@ public sealed class ServerPosture
         Client = LastClient,
         Server = Server,
         Protocol = Protocol,
+        Tunnel = Tunnel,
         FirstSeenNs = FirstSeenNs,
         LastSeenNs = LastSeenNs,
         OffersStartTls = OffersStartTls,

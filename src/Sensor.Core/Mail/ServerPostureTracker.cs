@@ -98,7 +98,7 @@ public sealed class ServerPostureTracker : IEventSink
 
     private ServerPosture Touch(SensorEvent e)
     {
-        var p = Servers.Get(e.Server, e.Protocol, out var evicted);
+        var p = Servers.Get(e.Server, e.Protocol, e.Tunnel, out var evicted);
         if (evicted is not null) _next.Emit(evicted.ToReport(e.TimestampNs, evicted: true));
         p.Seen(e);
         return p;

@@ -8,6 +8,17 @@ public static class EventNames
 {
     public const string Redacted = "[redacted]";
 
+    /// <summary>
+    /// An endpoint for people to read: "10.0.0.5:143", and "10.0.0.5:143 in vxlan:42" when it lives in a
+    /// tenant network (<see cref="Sensor.Core.Flows.Encapsulation.Tenant"/>), where the address alone is ambiguous.
+    /// </summary>
+    public static string Where(Sensor.Core.Flows.IpEndpoint endpoint, in Sensor.Core.Flows.Encapsulation tunnel) =>
+        tunnel.Tenant is { } tenant ? $"{endpoint} in {tenant}" : endpoint.ToString();
+
+    /// <summary>The same for an address alone.</summary>
+    public static string WhereAddress(Sensor.Core.Flows.IpEndpoint endpoint, in Sensor.Core.Flows.Encapsulation tunnel) =>
+        tunnel.Tenant is { } tenant ? $"{endpoint.AddressText} in {tenant}" : endpoint.AddressText;
+
     public static string Of(AppProtocol p) => p switch
     {
         AppProtocol.Imap => "imap",

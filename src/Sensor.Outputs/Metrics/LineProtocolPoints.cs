@@ -11,7 +11,9 @@ namespace Sensor.Outputs.Metrics;
 /// with every client, and a time-series store is the wrong place for who-logged-in (the event log
 /// has it). The one exception is `mail_bruteforce`, which is rare and whose point is the client.
 /// No tag carries text from the wire: the mechanism is one of <see cref="MechanismTag.Values"/>,
-/// addresses are formatted by the sensor, the rest are its own words.
+/// addresses are formatted by the sensor, the rest are its own words. `tenant` is there only for
+/// traffic in a tenant network (VXLAN, GENEVE, keyed GRE, or VLANs when they separate connections,
+/// e.g. "vxlan:42"), where two servers may share an address; plain traffic's series are unchanged.
 /// </summary>
 public sealed class LineProtocolPoints(string sensorName)
 {
@@ -34,6 +36,7 @@ public sealed class LineProtocolPoints(string sensorName)
             .Tag("sensor", sensorName)
             .Tag("proto", EventNames.Of(a.Protocol))
             .Tag("server", a.Server.AddressText)
+            .Tag("tenant", a.Tunnel.Tenant)
             .Tag("mechanism", MechanismTag.Of(a.Mechanism))
             .Tag("exposure", EventNames.Of(a.Exposure))
             .Tag("outcome", EventNames.Of(a.Outcome))
@@ -46,6 +49,7 @@ public sealed class LineProtocolPoints(string sensorName)
             .Tag("sensor", sensorName)
             .Tag("proto", EventNames.Of(r.Protocol))
             .Tag("server", r.Server.AddressText)
+            .Tag("tenant", r.Tunnel.Tenant)
             .Tag("port", r.Server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .Tag("inside", r.Inside is bool inside ? inside ? "true" : "false" : null)
             .Field("cleartext_logins_accepted", r.CleartextLoginsAccepted)
@@ -59,12 +63,14 @@ public sealed class LineProtocolPoints(string sensorName)
             .Tag("sensor", sensorName)
             .Tag("proto", EventNames.Of(s.Protocol))
             .Tag("server", s.Server.AddressText)
+            .Tag("tenant", s.Tunnel.Tenant)
             .Tag("outcome", EventNames.Of(s.Outcome))
             .Field("count", 1L), s.TimestampNs),
         PasswordGuessing g => Unique(PointData.Measurement("mail_bruteforce")
             .Tag("sensor", sensorName)
             .Tag("proto", EventNames.Of(g.Protocol))
             .Tag("server", g.Server.AddressText)
+            .Tag("tenant", g.Tunnel.Tenant)
             .Tag("client", g.Client.AddressText)
             .Tag("kind", g.Kind == GuessingKind.Spraying ? "spraying" : "guessing")
             .Field("failures", g.Failures)

@@ -32,8 +32,10 @@ public sealed class ReportCollector : IEventSink
     /// <summary>SASL names are at most 20 characters (RFC 4422 §3.1); a longer one is a client's invention.</summary>
     private const int MaxMechanismLength = 64;
 
-    private readonly Dictionary<(IpEndpoint, AppProtocol), ServerTally> _servers = new();
-    private readonly Dictionary<UInt128, ClientTally> _clients = new();
+    // Servers and clients are told apart by tenant network too (Encapsulation.Realm): two VXLAN tenants
+    // may both have a 10.0.0.5:143, and they are two rows, each named with its tenant.
+    private readonly Dictionary<(IpEndpoint, AppProtocol, ulong Realm), ServerTally> _servers = new();
+    private readonly Dictionary<(UInt128, ulong Realm), ClientTally> _clients = new();
     private readonly Dictionary<string, UsernameTally> _usernames = new(StringComparer.Ordinal);
     private UsernameTally? _noUsername;
     private readonly List<EpisodeRow> _episodes = new();
@@ -58,8 +60,8 @@ public sealed class ReportCollector : IEventSink
             case AuthAttempt a:
                 _all.Add(a);
                 _timeline.Add(a.TimestampNs, a.Exposure, a.Outcome);
-                if (Server(a.Server, a.Protocol) is { } s) s.Logins.Add(a);
-                if (Client(a.Client.Address) is { } c)
+                if (Server(a.Server, a.Protocol, a.Tunnel) is { } s) s.Logins.Add(a);
+                if (Client(a.Client.Address, a.Tunnel) is { } c)
                 {
                     c.Logins.Add(a);
                     c.Protocols.Add(a.Protocol);
@@ -70,14 +72,14 @@ public sealed class ReportCollector : IEventSink
                     u.Logins.Add(a);
                     u.Protocols.Add(a.Protocol);
                     u.Mechanisms.Add(WellFormed(a.Mechanism.Length > MaxMechanismLength ? a.Mechanism[..MaxMechanismLength] : a.Mechanism));
-                    u.Clients.Add(a.Client.Address);
+                    u.Clients.Add((a.Client.Address, a.Tunnel.Realm));
                 }
                 break;
             case StartTlsUpgrade t:
                 if (t.Outcome == AuthOutcome.Success) _startTlsUpgrades++;
                 else if (t.Outcome == AuthOutcome.Failure) _startTlsRefused++;
                 // A server seen only refusing STARTTLS is still a server of the capture: it gets its row.
-                if (Server(t.Server, t.Protocol) is { } ts && t.Outcome == AuthOutcome.Failure) ts.StartTlsRefused++;
+                if (Server(t.Server, t.Protocol, t.Tunnel) is { } ts && t.Outcome == AuthOutcome.Failure) ts.StartTlsRefused++;
                 break;
             case PasswordGuessing g:
                 if (_episodeCount++ >= MaxEpisodes) break;
@@ -86,9 +88,9 @@ public sealed class ReportCollector : IEventSink
                     TimestampNs = g.TimestampNs,
                     Protocol = EventNames.Of(g.Protocol),
                     Kind = g.Kind == GuessingKind.Spraying ? "spraying" : "guessing",
-                    Client = g.Client.AddressText,
+                    Client = EventNames.WhereAddress(g.Client, g.Tunnel),
                     ClientSortKey = AddressKey(g.Client.Address),
-                    Server = g.Server.ToString(),
+                    Server = EventNames.Where(g.Server, g.Tunnel),
                     Failures = g.Failures,
                     Usernames = g.DistinctUsernames,
                     Username = Bounded(g.Username),
@@ -105,7 +107,7 @@ public sealed class ReportCollector : IEventSink
         _postureOverflow += servers.Evicted; // servers the inventory let go to make room
         foreach (var p in servers.All)
         {
-            if (Server(p.Server, p.Protocol) is not { } s) continue;
+            if (Server(p.Server, p.Protocol, p.Tunnel) is not { } s) continue;
             // Offered on any capture outweighs not offered on another (as the tracker does per capture).
             if (p.OffersStartTls is bool offers && s.OffersStartTls != true) s.OffersStartTls = offers;
             s.LoginDisabled |= p.LoginDisabled;
@@ -149,16 +151,16 @@ public sealed class ReportCollector : IEventSink
                 .OrderByDescending(kv => kv.Value.Logins.CleartextAccepted)
                 .ThenByDescending(kv => kv.Value.Logins.Logins)
                 .ThenBy(kv => AddressKey(kv.Key.Item1.Address), StringComparer.Ordinal)
-                .ThenBy(kv => kv.Key.Item1.Port).ThenBy(kv => kv.Key.Item2)
+                .ThenBy(kv => kv.Key.Item1.Port).ThenBy(kv => kv.Key.Item2).ThenBy(kv => kv.Key.Realm)
                 .Select(kv => ServerRowOf(kv.Key.Item1, kv.Key.Item2, kv.Value)), _servers.Count),
             Clients = Shown(_clients
                 .OrderByDescending(kv => kv.Value.Logins.Cleartext)
                 .ThenByDescending(kv => kv.Value.Logins.Logins)
-                .ThenBy(kv => kv.Key)
+                .ThenBy(kv => kv.Key.Item1).ThenBy(kv => kv.Key.Realm)
                 .Select(kv => new ClientRow
                 {
-                    Client = new IpEndpoint(kv.Key, 0).AddressText,
-                    SortKey = AddressKey(kv.Key),
+                    Client = EventNames.WhereAddress(new IpEndpoint(kv.Key.Item1, 0), kv.Value.Tunnel),
+                    SortKey = AddressKey(kv.Key.Item1),
                     Protocols = kv.Value.Protocols.Values.Order().Select(EventNames.Of).ToList(),
                     Logins = kv.Value.Logins.Logins,
                     CleartextLogins = kv.Value.Logins.Cleartext,
@@ -199,7 +201,7 @@ public sealed class ReportCollector : IEventSink
 
     private static ServerRow ServerRowOf(IpEndpoint server, AppProtocol protocol, ServerTally s) => new()
     {
-        Server = server.ToString(),
+        Server = EventNames.Where(server, s.Tunnel),
         SortKey = AddressKey(server.Address) + server.Port.ToString("D5", CultureInfo.InvariantCulture),
         Protocol = EventNames.Of(protocol),
         OffersStartTls = s.OffersStartTls,
@@ -235,18 +237,18 @@ public sealed class ReportCollector : IEventSink
         return rows;
     }
 
-    private ServerTally? Server(IpEndpoint server, AppProtocol protocol)
+    private ServerTally? Server(IpEndpoint server, AppProtocol protocol, in Encapsulation tunnel)
     {
-        if (_servers.TryGetValue((server, protocol), out var s)) return s;
+        if (_servers.TryGetValue((server, protocol, tunnel.Realm), out var s)) return s;
         if (_servers.Count >= MaxTracked) { _serversUntracked++; return null; }
-        return _servers[(server, protocol)] = new ServerTally();
+        return _servers[(server, protocol, tunnel.Realm)] = new ServerTally { Tunnel = tunnel };
     }
 
-    private ClientTally? Client(UInt128 address)
+    private ClientTally? Client(UInt128 address, in Encapsulation tunnel)
     {
-        if (_clients.TryGetValue(address, out var c)) return c;
+        if (_clients.TryGetValue((address, tunnel.Realm), out var c)) return c;
         if (_clients.Count >= MaxTracked) { _clientsUntracked++; return null; }
-        return _clients[address] = new ClientTally();
+        return _clients[(address, tunnel.Realm)] = new ClientTally { Tunnel = tunnel };
     }
 
     private UsernameTally? Username(string? username)
@@ -301,6 +303,8 @@ public sealed class ReportCollector : IEventSink
 
     private sealed class ServerTally
     {
+        /// <summary>How its first event arrived: names its tenant network, if any.</summary>
+        public Encapsulation Tunnel { get; init; }
         public LoginTally Logins { get; } = new();
         public bool? OffersStartTls { get; set; }
         public bool LoginDisabled { get; set; }
@@ -312,6 +316,7 @@ public sealed class ReportCollector : IEventSink
 
     private sealed class ClientTally
     {
+        public Encapsulation Tunnel { get; init; }
         public LoginTally Logins { get; } = new();
         public DistinctCount<AppProtocol> Protocols { get; } = new(3);
         public DistinctCount<IpEndpoint> Servers { get; } = new(MaxDistinct);
@@ -322,6 +327,6 @@ public sealed class ReportCollector : IEventSink
         public LoginTally Logins { get; } = new();
         public DistinctCount<AppProtocol> Protocols { get; } = new(3);
         public DistinctCount<string> Mechanisms { get; } = new(MaxMechanisms, StringComparer.Ordinal);
-        public DistinctCount<UInt128> Clients { get; } = new(MaxDistinct);
+        public DistinctCount<(UInt128, ulong Realm)> Clients { get; } = new(MaxDistinct);
     }
 }

@@ -43,7 +43,7 @@ public sealed class RunSummary : IEventSink
                 break;
             case PasswordGuessing g:
                 if (_guessingAlerts++ >= GuessingShown) break;
-                _guessing.Add($"{EventNames.Of(g.Protocol)} {g.Client.AddressText} -> {g.Server}: {(g.Kind == GuessingKind.Spraying ? "spraying" : "guessing")}, {g.Failures} failures, {g.DistinctUsernames} usernames");
+                _guessing.Add($"{EventNames.Of(g.Protocol)} {g.Client.AddressText} -> {EventNames.Where(g.Server, g.Tunnel)}: {(g.Kind == GuessingKind.Spraying ? "spraying" : "guessing")}, {g.Failures} failures, {g.DistinctUsernames} usernames");
                 break;
         }
     }
@@ -62,9 +62,9 @@ public sealed class RunSummary : IEventSink
         _serversEvicted += servers.Evicted;
         foreach (var s in servers.All)
         {
-            if (s.AuthBeforeStartTls) _authBeforeStartTls.Add($"{EventNames.Of(s.Protocol)} {s.Server}");
+            if (s.AuthBeforeStartTls) _authBeforeStartTls.Add($"{EventNames.Of(s.Protocol)} {EventNames.Where(s.Server, s.Tunnel)}");
             if (s.OffersStartTls != true || s.CleartextLogins == 0) continue;
-            var key = s.Server.ToString();
+            var key = EventNames.Where(s.Server, s.Tunnel);
             _servers.TryGetValue(key, out var prev);
             _servers[key] = (EventNames.Of(s.Protocol), prev.Cleartext + s.CleartextLogins);
         }

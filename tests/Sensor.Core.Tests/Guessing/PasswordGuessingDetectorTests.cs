@@ -43,6 +43,54 @@ public sealed class PasswordGuessingDetectorTests
         Assert.Equal(25, sink.Auths.Count);
     }
 
+    private static Encapsulation Vxlan(uint vni)
+    {
+        var t = new Encapsulation();
+        t.Add(TunnelKind.Vxlan, vni, separatesTenants: true);
+        return t;
+    }
+
+    [Fact]
+    public void TheSameClientAddressInTwoTenantNetworksIsTwoClientsAndTheAlertNamesItsTunnel()
+    {
+        var (d, sink) = Make(failures: 10, spray: 50);
+        // Six failures from 10.1.1.1 in each of two VXLAN tenants, different usernames: no client or account reaches ten.
+        for (int i = 0; i < 6; i++)
+        {
+            d.Emit(Failure("10.1.1.1", $"a{i}", i * Second) with { Tunnel = Vxlan(100) });
+            d.Emit(Failure("10.1.1.1", $"b{i}", i * Second) with { Tunnel = Vxlan(200) });
+        }
+        Assert.Empty(sink.Events.OfType<PasswordGuessing>());
+        Assert.Equal(2, d.ClientsTracked);
+
+        // Four more in VNI 200 make ten there: one alert, for that tenant.
+        for (int i = 6; i < 10; i++) d.Emit(Failure("10.1.1.1", $"b{i}", i * Second) with { Tunnel = Vxlan(200) });
+        var alert = Assert.Single(sink.Events.OfType<PasswordGuessing>());
+        Assert.Equal(10, alert.Failures);
+        Assert.Equal("vxlan:200", alert.Tunnel.Tenant);
+    }
+
+    [Fact]
+    public void OneUsernameInTwoTenantNetworksIsTwoAccounts()
+    {
+        var (d, sink) = Make(failures: 10);
+        // alice fails six times in each tenant, each time from another client: neither account reaches ten.
+        for (int i = 0; i < 6; i++)
+        {
+            d.Emit(Failure($"10.1.1.{i + 1}", "alice", i * Second) with { Tunnel = Vxlan(100) });
+            d.Emit(Failure($"10.1.2.{i + 1}", "alice", i * Second) with { Tunnel = Vxlan(200) });
+        }
+        Assert.Empty(sink.Events.OfType<PasswordGuessing>());
+        Assert.Equal(2, d.UsernamesTracked);
+        // Plain traffic is a realm of its own: the same six there do not tip either tenant over.
+        for (int i = 0; i < 6; i++) d.Emit(Failure($"10.1.3.{i + 1}", "alice", (6 + i) * Second));
+        Assert.Empty(sink.Events.OfType<PasswordGuessing>());
+        for (int i = 0; i < 4; i++) d.Emit(Failure($"10.1.3.{i + 7}", "alice", (12 + i) * Second));
+        var alert = Assert.Single(sink.Events.OfType<PasswordGuessing>());
+        Assert.Equal("alice", alert.Username);
+        Assert.Null(alert.Tunnel.Tenant);
+    }
+
     [Fact]
     public void NineFailuresAreNotAnAlert()
     {

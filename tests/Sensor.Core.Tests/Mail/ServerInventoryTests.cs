@@ -47,6 +47,56 @@ public sealed class ServerInventoryTests
         Assert.Null(r.Inside);
     }
 
+    private static Encapsulation Vxlan(uint vni)
+    {
+        var t = new Encapsulation();
+        t.Add(TunnelKind.Vxlan, vni, separatesTenants: true);
+        return t;
+    }
+
+    [Fact]
+    public void TheSameAddressInTwoTenantNetworksIsTwoServersEachReportedWithItsTunnel()
+    {
+        var sink = new CollectingSink();
+        var tracker = new ServerPostureTracker(sink);
+        var s = Server(5);
+        tracker.Emit(Caps(s, 1 * Second, startTls: true, loginDisabled: false, MailCapabilities.StartTls) with { Tunnel = Vxlan(100) });
+        tracker.Emit(Login(s, 2 * Second, CredentialExposure.Cleartext, AuthOutcome.Success) with { Tunnel = Vxlan(100) });
+        tracker.Emit(Login(s, 3 * Second, CredentialExposure.Cleartext, AuthOutcome.Failure) with { Tunnel = Vxlan(200) });
+        tracker.Emit(Login(s, 4 * Second, CredentialExposure.Cleartext, AuthOutcome.Failure) with { Tunnel = Vxlan(200) });
+        tracker.Emit(Login(s, 5 * Second, CredentialExposure.Hashed, AuthOutcome.Success)); // plain traffic: a third server
+
+        // The login in VNI 200 is not stamped with VNI 100's STARTTLS offer.
+        var stamped = sink.Events.OfType<AuthAttempt>().Select(a => a.ServerOffersStartTls).ToList();
+        Assert.Equal(new bool?[] { true, null, null, null }, stamped);
+
+        tracker.Report(9 * Second);
+        var reports = sink.Events.OfType<ServerReport>().ToList();
+        Assert.Equal(3, reports.Count);
+        var byTenant = reports.ToDictionary(r => r.Tunnel.Tenant ?? "plain");
+        Assert.Equal((1L, 0L, true), (byTenant["vxlan:100"].Logins, byTenant["vxlan:100"].LoginsFailed, byTenant["vxlan:100"].OffersStartTls == true));
+        Assert.Equal((2L, 2L, (bool?)null), (byTenant["vxlan:200"].Logins, byTenant["vxlan:200"].LoginsFailed, byTenant["vxlan:200"].OffersStartTls));
+        Assert.Equal((1L, 0L), (byTenant["plain"].Logins, byTenant["plain"].CleartextLogins));
+        Assert.True(byTenant["plain"].Tunnel.IsEmpty);
+        Assert.Equal(2, tracker.Servers.Find(s, AppProtocol.Imap, Vxlan(200).Realm)!.Logins);
+        Assert.Equal(1, tracker.Servers.Find(s, AppProtocol.Imap)!.Logins);
+    }
+
+    [Fact]
+    public void LayersThatNameNoTenantLeaveTheServerWhereItWas()
+    {
+        // An ERSPAN session and MPLS labels describe the path, not the network: one server, whatever the path.
+        var sink = new CollectingSink();
+        var tracker = new ServerPostureTracker(sink);
+        var mirrored = new Encapsulation();
+        mirrored.Add(TunnelKind.Erspan, 101, separatesTenants: false);
+        mirrored.Add(TunnelKind.Mpls, 16, separatesTenants: false);
+        tracker.Emit(Login(Server(6), 1 * Second, CredentialExposure.Cleartext, AuthOutcome.Success) with { Tunnel = mirrored });
+        tracker.Emit(Login(Server(6), 2 * Second, CredentialExposure.Cleartext, AuthOutcome.Success));
+        Assert.Equal(1, tracker.Servers.Count);
+        Assert.Null(mirrored.Tenant);
+    }
+
     [Fact]
     public void AtTheCapTheLeastRecentlySeenServerIsReportedAndForgottenAndCounted()
     {

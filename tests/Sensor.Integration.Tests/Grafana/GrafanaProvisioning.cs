@@ -33,11 +33,11 @@ public static class GrafanaProvisioning
     public static readonly IReadOnlyDictionary<string, (string[] Tags, string[] Fields)> Schema =
         new Dictionary<string, (string[], string[])>
         {
-            ["mail_auth"] = (["sensor", "proto", "server", "mechanism", "exposure", "outcome", "direction"], ["count"]),
-            ["mail_server"] = (["sensor", "proto", "server", "port", "inside"],
+            ["mail_auth"] = (["sensor", "proto", "server", "tenant", "mechanism", "exposure", "outcome", "direction"], ["count"]),
+            ["mail_server"] = (["sensor", "proto", "server", "tenant", "port", "inside"],
                 ["cleartext_logins_accepted", "cleartext_logins", "logins", "failures", "starttls_offered", "login_disabled", "starttls_upgrades"]),
-            ["mail_starttls"] = (["sensor", "proto", "server", "outcome"], ["count"]),
-            ["mail_bruteforce"] = (["sensor", "proto", "server", "client", "kind"], ["failures", "usernames"]),
+            ["mail_starttls"] = (["sensor", "proto", "server", "tenant", "outcome"], ["count"]),
+            ["mail_bruteforce"] = (["sensor", "proto", "server", "tenant", "client", "kind"], ["failures", "usernames"]),
             ["sensor_health"] = (["sensor"],
                 ["packets", "bytes", "kernel_drops", "interface_drops", "flows", "buffered_bytes", "gaps",
                  "events_written", "events_lost", "points_written", "points_spooled", "points_pending", "points_rejected",

@@ -19,6 +19,30 @@ public sealed class MetricTagTests
     private static readonly IpEndpoint Client = IpEndpoint.Parse("10.0.0.1", 40000);
     private static readonly IpEndpoint Server = IpEndpoint.Parse("10.0.0.2", 143);
 
+    /// <summary>Mirrored over ERSPAN, in VXLAN 42 on VLAN 7 (VLANs separating connections).</summary>
+    private static readonly Encapsulation Tenant = TenantOf((TunnelKind.Erspan, 3, false), (TunnelKind.Vlan, 7, true), (TunnelKind.Vxlan, 42, true));
+
+    private static Encapsulation TenantOf(params (TunnelKind Kind, uint Id, bool Separates)[] layers)
+    {
+        var t = new Encapsulation();
+        foreach (var (kind, id, separates) in layers) t.Add(kind, id, separates);
+        return t;
+    }
+
+    [Fact]
+    public void ATenantNetworkIsATagOnEveryMeasurementAndPlainTrafficHasNone()
+    {
+        var points = new LineProtocolPoints("s1");
+        Assert.False(Parse(points.From(Auth("LOGIN"))!).Tags.ContainsKey("tenant"));
+        Assert.Equal("vxlan:100", Tag(points.From(Auth("LOGIN") with { Tunnel = TenantOf((TunnelKind.Vxlan, 100, true)) })!, "tenant"));
+        // Layers that name no tenant (ERSPAN's session, MPLS labels, VLANs left shared) make no tag.
+        Assert.False(Parse(points.From(Auth("LOGIN") with { Tunnel = TenantOf((TunnelKind.Erspan, 5, false), (TunnelKind.Vlan, 9, false)) })!).Tags.ContainsKey("tenant"));
+        // Two tenants, two series: the same server address in each is not one server to Grafana.
+        var a = points.From(Auth("LOGIN") with { Tunnel = TenantOf((TunnelKind.Vxlan, 100, true)) })!;
+        var b = points.From(Auth("LOGIN") with { Tunnel = TenantOf((TunnelKind.Vxlan, 200, true)) })!;
+        Assert.NotEqual(a.Split(' ')[0], b.Split(' ')[0]);
+    }
+
     private static AuthAttempt Auth(string mechanism, string? user = "alice") => new()
     {
         TimestampNs = 1_735_812_000_000_000_000,
@@ -92,21 +116,21 @@ public sealed class MetricTagTests
         var points = new LineProtocolPoints("sensor-1");
         var events = new SensorEvent[]
         {
-            // With home networks: the optional direction tag is there too.
-            Auth("AUTH=" + evil, user: evil) with { Direction = Sensor.Core.Site.TrafficDirection.Outbound },
+            // With home networks and in a tenant network: the optional direction and tenant tags are there too.
+            Auth("AUTH=" + evil, user: evil) with { Direction = Sensor.Core.Site.TrafficDirection.Outbound, Tunnel = Tenant },
             new StartTlsUpgrade
             {
-                TimestampNs = 1, FlowId = "f", Client = Client, Server = Server, Protocol = AppProtocol.Pop3,
+                TimestampNs = 1, FlowId = "f", Client = Client, Server = Server, Protocol = AppProtocol.Pop3, Tunnel = Tenant,
                 Outcome = AuthOutcome.Success,
             },
             new PasswordGuessing
             {
-                TimestampNs = 2, FlowId = "f", Client = Client, Server = Server, Protocol = AppProtocol.Imap,
+                TimestampNs = 2, FlowId = "f", Client = Client, Server = Server, Protocol = AppProtocol.Imap, Tunnel = Tenant,
                 Kind = GuessingKind.Guessing, Failures = 10, DistinctUsernames = 1, Username = evil, WindowSeconds = 300,
             },
             new ServerReport
             {
-                TimestampNs = 3, FlowId = "f", Client = Client, Server = Server, Protocol = AppProtocol.Imap,
+                TimestampNs = 3, FlowId = "f", Client = Client, Server = Server, Protocol = AppProtocol.Imap, Tunnel = Tenant,
                 FirstSeenNs = 1, LastSeenNs = 2, LoginDisabled = false, AuthBeforeStartTls = false,
                 Capabilities = MailCapabilities.AuthPlain, Logins = 1, LoginsFailed = 0, CleartextLogins = 1,
                 CleartextLoginsAccepted = 1, StartTlsUpgrades = 0, Inside = true, Evicted = false,
@@ -122,6 +146,7 @@ public sealed class MetricTagTests
             {
                 if (key is "server" or "client") Assert.True(IPAddress.TryParse(value, out _), $"{key}={value}");
                 else if (key == "sensor") Assert.Equal("sensor-1", value);
+                else if (key == "tenant") Assert.Equal("vlan:7 vxlan:42", value); // the ERSPAN layer names no tenant
                 else if (key == "port") Assert.Equal(Server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), value);
                 else Assert.Contains(value, GrafanaProvisioning.TagValues[key]);
             }

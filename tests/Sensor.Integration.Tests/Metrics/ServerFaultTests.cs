@@ -72,7 +72,9 @@ public sealed class ServerFaultTests : IDisposable
         using var server = new FakeInfluxServer();
         // InfluxDB.Client passes on the server's message as it is, newlines and all.
         server.Answer = (_, _) => new FakeInfluxServer.Reply(503, "{\"code\":\"unavailable\",\"message\":\"shutting down\\nplease retry\"}");
-        var writer = new InfluxMetricsWriter(Settings(server.Url, _spool));
+        // A loaded machine can take over a second to answer: the 1 s test default would then log a
+        // second condition (no answer) besides the one this test is about.
+        var writer = new InfluxMetricsWriter(Settings(server.Url, _spool) with { WriteTimeout = TimeSpan.FromSeconds(10) });
         var points = Points(50);
         foreach (var p in points) writer.Enqueue(p);
         await Until(() => writer.Counters.WriteFailures >= 4, TimeSpan.FromSeconds(10), () => Describe(writer.Counters));

@@ -14,8 +14,8 @@ namespace Sensor.Integration.Tests.Progress;
 public sealed partial class ReadProgressTests(ReadProgressTests.LargeCapture capture) : IClassFixture<ReadProgressTests.LargeCapture>
 {
     /// <summary>
-    /// A classic pcap of 2.5 million copies of one 60-byte TCP SYN to port 143 (190 MB): cheap to write,
-    /// and, a packet at a time through the whole pipeline, a read of a few seconds.
+    /// A classic pcap of 2.5 million 60-byte TCP SYNs to port 143 from as many clients (190 MB): cheap
+    /// to write, and, a new connection a packet through the whole pipeline, a read of a few seconds.
     /// </summary>
     public sealed class LargeCapture : IDisposable
     {
@@ -53,6 +53,11 @@ public sealed partial class ReadProgressTests(ReadProgressTests.LargeCapture cap
             for (int i = 0; i < Records; i++)
             {
                 BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), (uint)(i % 1_000_000)); // microseconds
+                // Each SYN from a client of its own, so each is a new connection to track (and, past the
+                // flow bound, one to evict): enough work per packet that the read lasts over a second on
+                // a fast machine too (copies of one SYN took 0.6 s, too short for two redraws).
+                BinaryPrimitives.WriteUInt32BigEndian(record.AsSpan(16 + 26), 0x0A000000u | (uint)(i >> 8));
+                BinaryPrimitives.WriteUInt16BigEndian(record.AsSpan(16 + 34), (ushort)(40000 + (i & 0xFF)));
                 file.Write(record);
             }
         }
