@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Sensor.Core.Flows;
 
 /// <summary>
@@ -13,9 +15,9 @@ public readonly ref struct TcpSegment
     }
 
     public TcpSegment(IpEndpoint source, IpEndpoint destination, uint sequence, uint acknowledgment,
-        TcpFlags flags, ReadOnlySpan<byte> payload, long timestampNs, Encapsulation tunnel)
+        TcpFlags flags, ReadOnlySpan<byte> payload, long timestampNs, scoped in Encapsulation tunnel)
     {
-        Tunnel = tunnel;
+        _tunnel = tunnel;
         Source = source;
         Destination = destination;
         Sequence = sequence;
@@ -34,8 +36,13 @@ public readonly ref struct TcpSegment
     /// <summary>Packet time, nanoseconds since the Unix epoch. Drives every timeout.</summary>
     public long TimestampNs { get; }
 
+    private readonly Encapsulation _tunnel;
+
     /// <summary>The tags and tunnels it arrived in (empty for plain traffic); its realm keys the connection.</summary>
-    public Encapsulation Tunnel { get; }
+    /// <remarks>By reference: read for its realm on every packet, and a copy of its 88 bytes there was a
+    /// memmove per packet (callgrind, docs/performance.md).</remarks>
+    [UnscopedRef]
+    public ref readonly Encapsulation Tunnel => ref _tunnel;
 
     public bool Has(TcpFlags f) => (Flags & f) == f;
 }
