@@ -79,6 +79,61 @@ public sealed class ReadInputTests : IDisposable
         Assert.All(events, e => Assert.Contains(all, a => a.Contains(JsonNode.Parse(e)!["flow_id"]!.GetValue<string>())));
     }
 
+    /// <summary>
+    /// A named pipe (`mkfifo`, or the shell's `&lt;(tcpdump -w -)`) cannot be read at offsets: it is read
+    /// as it comes, as standard input is, whatever its format. It used to end in an unhandled
+    /// NotSupportedException ("Stream does not support seeking") and no events.
+    /// </summary>
+    [Theory]
+    [InlineData("classic", false)]
+    [InlineData("pcapng", false)]
+    [InlineData("classic", true)]
+    public void ACaptureThroughANamedPipeGivesTheEventsOfTheFile(string format, bool gzipped)
+    {
+        var file = format == "classic" ? Classic : PcapNg;
+        var bytes = File.ReadAllBytes(file);
+        if (gzipped) bytes = Gzip(bytes);
+        var fifo = Path.Combine(_dir, "capture-pipe");
+        var made = ExternalProcess.RunToEnd("mkfifo", [fifo], TimeSpan.FromSeconds(10));
+        Assert.True(made.Code == 0, made.Err);
+        var feeder = new Thread(() =>
+        {
+            using var w = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+            w.Write(bytes);
+        }) { IsBackground = true };
+        feeder.Start();
+
+        var run = SensorProcess.Run("read", "--json", fifo);
+        Assert.True(feeder.Join(TimeSpan.FromSeconds(30)));
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        var expected = Events(SensorProcess.Run("read", "--json", file));
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, Events(run));
+    }
+
+    [Fact]
+    public void AShellProcessSubstitutionIsReadAsAPipe()
+    {
+        var expected = Events(SensorProcess.Run("read", "--json", Classic));
+        var run = ExternalProcess.RunToEnd("bash",
+            ["-c", "exec \"$0\" read --json <(cat \"$1\")", RepoPaths.SensorExecutable, Classic], TimeSpan.FromMinutes(2));
+        Assert.True(run.Code == 0, run.Err);
+        Assert.Equal(expected, run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => { var o = JsonNode.Parse(l)!.AsObject(); o.Remove("pcap_file"); return o.ToJsonString(); }).ToList());
+    }
+
+    [Fact]
+    public void AnEmptyNamedPipeIsNoInput()
+    {
+        var fifo = Path.Combine(_dir, "empty-pipe");
+        Assert.Equal(0, ExternalProcess.RunToEnd("mkfifo", [fifo], TimeSpan.FromSeconds(10)).Code);
+        var closer = new Thread(() => { using var w = new FileStream(fifo, FileMode.Open, FileAccess.Write); }) { IsBackground = true };
+        closer.Start();
+        var run = SensorProcess.Run("read", fifo);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(fifo + ": cannot read: empty input", run.StdErr);
+    }
+
     [Fact]
     public void AnEmptyStandardInputIsNoInput()
     {

@@ -34,6 +34,24 @@ public static class CaptureStreamSource
         }
     }
 
+    /// <summary>
+    /// <paramref name="path"/> opened, when it is a stream rather than a file: standard input, or a
+    /// path that cannot seek (a named pipe, a shell's <c>&lt;(tcpdump -w -)</c>, a character device).
+    /// Null for a file the file readers can open themselves and read at offsets. A named pipe is opened
+    /// once only and the stream handed on: opening it again to look at its first bytes would take them
+    /// from the reader, and closing the first open would end the writer's pipe.
+    /// </summary>
+    /// <exception cref="IOException">It cannot be opened.</exception>
+    /// <exception cref="UnauthorizedAccessException">It may not be read.</exception>
+    public static Stream? OpenIfStream(string path)
+    {
+        if (path == StandardInput) return Console.OpenStandardInput(1 << 16);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        if (!file.CanSeek) return file;
+        file.Dispose();
+        return null;
+    }
+
     public static CaptureFileResult Read(string path, CaptureFileSource.FrameHandler onFrame, Func<LinkLayers, bool> linkSupported)
     {
         Stream input;
@@ -45,6 +63,12 @@ public static class CaptureStreamSource
         {
             return new CaptureFileResult(path, false, 0, e.Message, -1);
         }
+        return Read(path, input, onFrame, linkSupported);
+    }
+
+    /// <summary>Reads <paramref name="input"/> to its end (a classic pcap, pcapng, either gzip'ed) and disposes of it.</summary>
+    public static CaptureFileResult Read(string path, Stream input, CaptureFileSource.FrameHandler onFrame, Func<LinkLayers, bool> linkSupported)
+    {
         using (input)
         {
             try

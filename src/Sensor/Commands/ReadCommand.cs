@@ -210,9 +210,22 @@ public static class ReadCommand
                     reportCollector?.AddFile(path, false, problem);
                     continue;
                 }
+                Stream? stream;
+                try
+                {
+                    // Standard input, a named pipe or <(tcpdump -w -): read as it comes, on one thread.
+                    stream = CaptureStreamSource.OpenIfStream(path);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Log.Error("{Path}: cannot read: {Error}", path, e.Message);
+                    summary.AddFile(path, false, e.Message);
+                    reportCollector?.AddFile(path, false, e.Message);
+                    continue;
+                }
                 writer.CaptureFile = path;
                 CaptureFileResult result;
-                bool classic = path != CaptureStreamSource.StandardInput && PcapFileReader.IsClassicPcap(path);
+                bool classic = stream is null && PcapFileReader.IsClassicPcap(path);
                 int threads = !classic ? 1 : request.Threads ?? WorkerDefaults.ForFile(FileLength(path));
                 bool parallel = threads > 1;
                 progress?.FileStarted(path, parallel ? threads : 1);
@@ -231,8 +244,8 @@ public static class ReadCommand
                     // A link type the filter cannot compile for lets no frame through; Prepare said why, once.
                     CaptureFileSource.FrameHandler onFrame = filter is null ? pipeline.OnFrame
                         : (link, frame, wire, ts) => { if (filter.Matches(link, frame, wire)) pipeline.OnFrame(link, frame, wire, ts); };
-                    result = CaptureStreamSource.Handles(path)
-                        ? CaptureStreamSource.Read(path, onFrame, LinkSupported)
+                    result = stream is not null ? CaptureStreamSource.Read(path, stream, onFrame, LinkSupported)
+                        : CaptureStreamSource.Handles(path) ? CaptureStreamSource.Read(path, onFrame, LinkSupported)
                         : CaptureFileSource.Read(path, onFrame, LinkSupported);
                     pipeline.Finish();
                     pipeline.ReportServers();
