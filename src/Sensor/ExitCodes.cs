@@ -28,4 +28,10 @@ public static class ExitCodes
     /// wait in the spool for the next run, or the server refused them): said on stderr and in the summary.
     /// </summary>
     public const int MetricsUndelivered = 6;
+    /// <summary>
+    /// A fault in the sensor itself (a bug; analyzer faults stay inside their connection and do not
+    /// come here): said on stderr with its stack trace, to be reported. What was found before it is
+    /// written. 70 is EX_SOFTWARE of sysexits.h.
+    /// </summary>
+    public const int InternalError = 70;
 }

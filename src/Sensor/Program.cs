@@ -38,7 +38,17 @@ public static class Program
                 Console.Error.WriteLine($"sensor: {parse.Errors[0].Message} (see 'sensor --help')");
                 return ExitCodes.Usage;
             }
-            return parse.Invoke();
+            try
+            {
+                // Not System.CommandLine's handler: it prints the exception and exits 1, the code
+                // of "no input could be read", which a script would take for bad input.
+                return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            }
+            catch (Exception e)
+            {
+                Log.Fatal(e, "internal error: please report this, with the lines above");
+                return ExitCodes.InternalError;
+            }
         }
         finally
         {

@@ -9,7 +9,8 @@ namespace Sensor.Capture.Live;
 /// <para>
 /// <c>MAIL_SENSOR_TEST_FAULT=capture-thread:PATH</c> or <c>analysis-worker:PATH</c> (the first
 /// worker), read once at start; the fault fires once PATH exists, so a test first makes the events
-/// it wants kept, then creates the file. Deliberately not a SENSOR_ variable: those are
+/// it wants kept, then creates the file. <c>read-frame:N</c>: `sensor read` (one thread) fails at
+/// the Nth frame it analyses, with the findings of the frames before it still in its buffers. Deliberately not a SENSOR_ variable: those are
 /// configuration keys. Unset in any real deployment; the service logs a warning when it is set.
 /// </para>
 /// </summary>
@@ -17,14 +18,17 @@ public sealed class TestFault
 {
     public const string Variable = "MAIL_SENSOR_TEST_FAULT";
 
-    public enum Site { CaptureThread, AnalysisWorker }
+    public enum Site { CaptureThread, AnalysisWorker, ReadFrame }
 
     private readonly string _trigger;
+    private readonly long _frameLimit;
+    private long _frames;
 
-    private TestFault(Site where, string trigger)
+    private TestFault(Site where, string trigger, long frameLimit = 0)
     {
         Where = where;
         _trigger = trigger;
+        _frameLimit = frameLimit;
     }
 
     /// <summary>The variable's raw value (null when unset), for the start-up warning.</summary>
@@ -42,6 +46,13 @@ public sealed class TestFault
             throw new InvalidOperationException($"test fault injected on the {(Where == Site.CaptureThread ? "capture thread" : "analysis worker")} ({Variable})");
     }
 
+    /// <summary><see cref="Site.ReadFrame"/>: counts a frame and throws at the Nth.</summary>
+    public void CountFrameAndThrowIfDue()
+    {
+        if (++_frames >= _frameLimit)
+            throw new InvalidOperationException($"test fault injected at frame {_frames} of the read ({Variable})");
+    }
+
     private static TestFault? Parse(string? value)
     {
         if (string.IsNullOrEmpty(value)) return null;
@@ -52,6 +63,7 @@ public sealed class TestFault
         {
             "capture-thread" => new TestFault(Site.CaptureThread, path),
             "analysis-worker" => new TestFault(Site.AnalysisWorker, path),
+            "read-frame" when long.TryParse(path, out long n) && n > 0 => new TestFault(Site.ReadFrame, "", n),
             _ => null,
         };
     }

@@ -3,6 +3,7 @@ using System.CommandLine;
 using Sensor.Capture;
 using Sensor.Capture.Decoding;
 using Sensor.Capture.Files;
+using Sensor.Capture.Live;
 using Sensor.Capture.Parallel;
 using Sensor.Configuration;
 using Sensor.Core.Mail;
@@ -196,7 +197,11 @@ public static class ReadCommand
         int read = 0;
         int exit = ExitCodes.Ok;
 
+        if (TestFault.Setting is { } testFault)
+            Log.Warning("{Variable}={Value} is set: a test fault will be injected ({Armed}); never set it outside tests",
+                TestFault.Variable, testFault, TestFault.Armed is null ? "value not understood, ignored" : "armed");
         var inputs = CaptureFiles.Expand(request.Paths).ToList();
+        PacketPipeline? current = null; // the file being analysed on this thread, for its counts if it fails
         // On a terminal only, for a large input; a timer reads the process's read counter (ReadProgress).
         using var progress = ReadProgress.Start(inputs.Where(i => i.Problem is null).Select(i => i.Path).ToList());
         try
@@ -240,10 +245,15 @@ public static class ReadCommand
                 }
                 else
                 {
-                    var pipeline = new PacketPipeline(options, limits, sink);
+                    var pipeline = current = new PacketPipeline(options, limits, sink);
                     // A link type the filter cannot compile for lets no frame through; Prepare said why, once.
                     CaptureFileSource.FrameHandler onFrame = filter is null ? pipeline.OnFrame
                         : (link, frame, wire, ts) => { if (filter.Matches(link, frame, wire)) pipeline.OnFrame(link, frame, wire, ts); };
+                    if (TestFault.Armed is { Where: TestFault.Site.ReadFrame } fault)
+                    {
+                        var analyse = onFrame;
+                        onFrame = (link, frame, wire, ts) => { fault.CountFrameAndThrowIfDue(); analyse(link, frame, wire, ts); };
+                    }
                     result = stream is not null ? CaptureStreamSource.Read(path, stream, onFrame, LinkSupported)
                         : CaptureStreamSource.Handles(path) ? CaptureStreamSource.Read(path, onFrame, LinkSupported)
                         : CaptureFileSource.Read(path, onFrame, LinkSupported);
@@ -251,6 +261,7 @@ public static class ReadCommand
                     pipeline.ReportServers();
                     summary.AddPipeline(pipeline.Counters, pipeline.Servers!);
                     reportCollector?.AddPipeline(pipeline.Counters, pipeline.Servers!);
+                    current = null;
                 }
                 progress?.FileEnded();
                 if (filter?.Unusable is { } unusableFilter) Log.Warning("{Path}: {Problem}: its frames were not analysed", path, unusableFilter);
@@ -272,6 +283,23 @@ public static class ReadCommand
             // Logged by the writer with its cause; what was written before stays.
             exit = ExitCodes.OutputFailed;
         }
+        catch (Exception e)
+        {
+            // A fault in the sensor itself (an analyzer's stays inside its connection: FaultBoundary).
+            // The findings made before it are in the writer's buffer: they are written below, with
+            // the summary, rather than lost with the process.
+            progress?.Dispose();
+            Log.Fatal(e, "internal error while reading {Path}: the findings before it are written; please report this", writer.CaptureFile);
+            exit = ExitCodes.InternalError;
+            var problem = "internal error: " + e.Message;
+            summary.AddFile(writer.CaptureFile ?? "?", false, problem);
+            reportCollector?.AddFile(writer.CaptureFile ?? "?", false, problem);
+            if (current?.Servers is { } servers)
+            {
+                summary.AddPipeline(current.Counters, servers);
+                reportCollector?.AddPipeline(current.Counters, servers);
+            }
+        }
         progress?.Dispose(); // erased before the summary and the metrics line
         writer.Dispose();
         if (exit == ExitCodes.Ok && writer.Lost > 0) exit = ExitCodes.OutputFailed;
@@ -279,6 +307,7 @@ public static class ReadCommand
         {
             // What was analysed before an output failure stopped the read is still worth a page, marked as such.
             if (exit == ExitCodes.OutputFailed) reportCollector.Incomplete = "reading stopped early because the events could not be written";
+            if (exit == ExitCodes.InternalError) reportCollector.Incomplete = "reading stopped early by an internal error of the sensor (see its log)";
             try
             {
                 reportFile.Write(ReportPage.Render(reportCollector.Build(), DateTimeOffset.UtcNow, settings.Name));
