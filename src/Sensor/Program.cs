@@ -10,6 +10,9 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        var stdout = new GuardedConsoleWriter(Console.Out);
+        Console.SetOut(stdout);
+        Console.SetError(new GuardedConsoleWriter(Console.Error)); // nowhere to say it fails: the exit code stands
         // Diagnostics go to stderr, always: stdout belongs to the findings (and is pure JSON with --json).
         Log.Logger = new LoggerConfiguration()
             .MinimumLevel.Information()
@@ -42,11 +45,18 @@ public static class Program
             {
                 // Not System.CommandLine's handler: it prints the exception and exits 1, the code
                 // of "no input could be read", which a script would take for bad input.
-                return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+                int exit = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+                stdout.Flush();
+                if (stdout.Failure is { } failure && exit == ExitCodes.Ok)
+                {
+                    Console.Error.WriteLine($"sensor: cannot write to standard output: {failure}");
+                    exit = ExitCodes.OutputFailed;
+                }
+                return exit;
             }
             catch (Exception e)
             {
-                Log.Fatal(e, "internal error: please report this, with the lines above");
+                Log.Fatal(e, "internal error: please report this, with the stack trace below");
                 return ExitCodes.InternalError;
             }
         }

@@ -43,6 +43,12 @@ public sealed class CommandLineErrorTests
         { "--home-net", ["read", "--home-net", ",", Capture] },
         { "--home-net", ["run", "-i", "lo", "--home-net", "10.1.2.3/8"] },
         { "--config", ["run", "-i", "lo", "--config", "/nonexistent/sensor.json"] },
+        { "--config", ["read", "--config", "/dev/zero", Capture] }, // read without end before: gigabytes
+        { "--config", ["read", "--config", "", Capture] },
+        { "--events", ["read", "--events", "", Capture] }, // these three were an ArgumentException (exit 70)
+        { "--report", ["read", "--report", "", Capture] },
+        { "--spool-dir", ["read", "--spool-dir", " ", Capture] },
+        { "--events", ["run", "-i", "lo", "--events", ""] },
     };
 
     [Theory]

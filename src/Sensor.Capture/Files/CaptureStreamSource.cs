@@ -16,6 +16,7 @@ namespace Sensor.Capture.Files;
 public static class CaptureStreamSource
 {
     public const string StandardInput = "-";
+    private const string DamagedGzip = "damaged gzip data (corrupt or cut short)";
     private static readonly byte[] GzipMagic = [0x1f, 0x8b];
 
     /// <summary>Whether <paramref name="path"/> must be read through this source (stdin, or gzip content).</summary>
@@ -77,16 +78,22 @@ public static class CaptureStreamSource
                 if (first.Length >= 2 && first.AsSpan(0, 2).SequenceEqual(GzipMagic))
                 {
                     // A gzip'ed capture (on stdin or in a file): look again inside.
-                    using var inflated = new GZipStream(content, CompressionMode.Decompress);
+                    using var inflated = new GzipInput(new GZipStream(content, CompressionMode.Decompress));
                     var (inner, innerFirst) = Sniff(inflated);
                     return ReadContent(path, inner, innerFirst, onFrame, linkSupported);
                 }
                 return ReadContent(path, content, first, onFrame, linkSupported);
             }
-            catch (InvalidDataException e)
+            catch (InvalidDataException)
             {
                 // A damaged gzip stream: what was decompressed before it stands, as for a damaged file.
-                return new CaptureFileResult(path, false, 0, "damaged gzip data: " + e.Message, -1);
+                // (.NET's own text says "unsupported compression method" for any corrupt deflate data.)
+                return new CaptureFileResult(path, false, 0, DamagedGzip, -1);
+            }
+            catch (IOException e)
+            {
+                // Before the first bytes (standard input is a folder, a read error): nothing was analysed.
+                return new CaptureFileResult(path, false, 0, e.Message, -1);
             }
         }
     }
@@ -137,7 +144,7 @@ public static class CaptureStreamSource
                         catch (Exception e) when (e is IOException or InvalidDataException)
                         {
                             // The input failed (a read error, damaged gzip data): what came before stands.
-                            feedError = e is InvalidDataException ? "damaged gzip data: " + e.Message : e.Message;
+                            feedError = e is InvalidDataException ? DamagedGzip : e.Message;
                             return;
                         }
                         if (n == 0) return;
@@ -177,6 +184,38 @@ public static class CaptureStreamSource
 
     [DllImport("libc", SetLastError = true)]
     private static extern int mkfifo(string path, uint mode);
+
+    /// <summary>
+    /// A gzip stream whose corrupt data is an <see cref="IOException"/> that says so: .NET's own
+    /// <see cref="InvalidDataException"/> says "unsupported compression method" for any corrupt deflate
+    /// data, and the pcap reader would pass that on as the reason a capture could not be read.
+    /// </summary>
+    private sealed class GzipInput(GZipStream gzip) : Stream
+    {
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            try { return gzip.Read(buffer); }
+            catch (InvalidDataException e) { throw new IOException(DamagedGzip, e); }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) gzip.Dispose();
+            base.Dispose(disposing);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 
     /// <summary>Bytes already read, then the rest of the stream: sniffing must not lose the start.</summary>
     private sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream

@@ -21,6 +21,13 @@ public sealed class PasswordGuessingDetector : IEventSink
     /// <summary>The largest cap either table accepts (16.7 million tracks, gigabytes of memory: far beyond any real need).</summary>
     public const int MaxTableSize = 1 << 24;
 
+    /// <summary>
+    /// The largest Failures or SprayUsernames threshold: a track keeps the times (and usernames) of that
+    /// many failures, so the threshold multiplies the memory of every tracked client; beyond a thousand
+    /// failures in one window, guessing is no longer subtle.
+    /// </summary>
+    public const int MaxThreshold = 1000;
+
     private readonly IEventSink _next;
     private readonly GuessingThresholds _thresholds;
     private readonly FailureTable<ClientKey> _clients;
@@ -34,6 +41,8 @@ public sealed class PasswordGuessingDetector : IEventSink
         ArgumentOutOfRangeException.ThrowIfLessThan(thresholds.SprayUsernames, 1, nameof(thresholds.SprayUsernames));
         ArgumentOutOfRangeException.ThrowIfLessThan(thresholds.MaxClients, 1, nameof(thresholds.MaxClients));
         ArgumentOutOfRangeException.ThrowIfLessThan(thresholds.MaxUsernames, 1, nameof(thresholds.MaxUsernames));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(thresholds.Failures, MaxThreshold, nameof(thresholds.Failures));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(thresholds.SprayUsernames, MaxThreshold, nameof(thresholds.SprayUsernames));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(thresholds.MaxClients, MaxTableSize, nameof(thresholds.MaxClients));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(thresholds.MaxUsernames, MaxTableSize, nameof(thresholds.MaxUsernames));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(thresholds.Window, TimeSpan.Zero, nameof(thresholds.Window));

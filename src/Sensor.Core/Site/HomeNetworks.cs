@@ -28,6 +28,12 @@ public sealed class HomeNetworks
     public static HomeNetworks? Parse(IEnumerable<string> items, out string? problem)
     {
         var prefixes = new List<NetworkPrefix>();
+        // A null or blank entry (a config's "HomeNetworks": [null] or [""]) is a mistake, not "no network".
+        if (items.Any(string.IsNullOrWhiteSpace))
+        {
+            problem = "an entry is empty";
+            return null;
+        }
         foreach (var item in items.SelectMany(i => i.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
         {
             if (!NetworkPrefix.TryParse(item, out var p, out problem)) return null;

@@ -16,6 +16,12 @@ public readonly record struct NetworkPrefix(UInt128 Network, int Length)
 
     public bool Contains(UInt128 address) => (address & MaskOf(Length)) == Network;
 
+    private static bool IsDottedQuad(string text)
+    {
+        var parts = text.Split('.');
+        return parts.Length == 4 && parts.All(p => p.Length is >= 1 and <= 3 && p.All(char.IsAsciiDigit));
+    }
+
     /// <summary>"10.0.0.0/8", "2001:db8::/32", or a bare address (a host: /32 or /128).</summary>
     /// <param name="problem">Why the text is not a prefix, as part of a sentence; null on success.</param>
     public static bool TryParse(string text, out NetworkPrefix prefix, out string? problem)
@@ -24,7 +30,9 @@ public readonly record struct NetworkPrefix(UInt128 Network, int Length)
         var s = text.Trim();
         int slash = s.IndexOf('/');
         var addressText = slash < 0 ? s : s[..slash];
-        if (!IPAddress.TryParse(addressText, out var ip) || addressText.Contains('%'))
+        // IPAddress.TryParse also takes "5" (0.0.0.5) and "10.1" (10.0.0.1), old inet_aton forms that in a
+        // config are typing mistakes: an IPv4 address here is four dotted decimal numbers.
+        if (!IPAddress.TryParse(addressText, out var ip) || addressText.Contains('%') || (!addressText.Contains(':') && !IsDottedQuad(addressText)))
         {
             problem = $"'{Shown(text)}' is not an address or CIDR prefix";
             return false;

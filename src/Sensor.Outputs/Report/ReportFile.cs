@@ -1,4 +1,5 @@
 using System.Text;
+using Sensor.Core.Platform;
 
 namespace Sensor.Outputs.Report;
 
@@ -12,6 +13,7 @@ public sealed class ReportFile : IDisposable
 {
     private const UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
     private readonly string _temporary;
+    private readonly bool _direct;
     private FileStream? _file;
 
     /// <exception cref="IOException">The folder does not exist or cannot be written.</exception>
@@ -19,7 +21,23 @@ public sealed class ReportFile : IDisposable
     public ReportFile(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
-        if (Directory.Exists(Path)) throw new IOException("it is a directory");
+        var kind = FileKinds.Of(Path);
+        if (kind == FileKind.Directory) throw new IOException("it is a directory");
+        if (kind is FileKind.Missing or FileKind.Regular)
+        {
+            // A symbolic link stays a link: the page replaces the file it points to.
+            if (FileKinds.Of(Path, followLinks: false) == FileKind.SymbolicLink && File.ResolveLinkTarget(Path, returnFinalTarget: true) is { } target)
+                Path = target.FullName;
+        }
+        else
+        {
+            // A device or a pipe (`-r /dev/stdout`) is written into as it is: renaming a file over it
+            // would put a regular file in place of /dev/null for everyone.
+            _direct = true;
+            _temporary = Path;
+            _file = new FileStream(Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            return;
+        }
         var dir = System.IO.Path.GetDirectoryName(Path)!;
         _temporary = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.tmp");
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
@@ -43,10 +61,10 @@ public sealed class ReportFile : IDisposable
         try
         {
             file.Write(Encoding.UTF8.GetBytes(page));
-            file.Flush(flushToDisk: true);
+            file.Flush(flushToDisk: !_direct); // fsync(2) is for files, not pipes or devices
             file.Dispose();
             _file = null;
-            File.Move(_temporary, Path, overwrite: true);
+            if (!_direct) File.Move(_temporary, Path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -61,6 +79,7 @@ public sealed class ReportFile : IDisposable
         if (_file is null) return;
         try { _file.Dispose(); } catch (IOException) { } // a failed flush of nothing written
         _file = null;
+        if (_direct) return;
         try { File.Delete(_temporary); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }

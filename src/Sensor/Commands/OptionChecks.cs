@@ -53,6 +53,17 @@ internal static class OptionChecks
         return option;
     }
 
+    /// <summary>A path that is not empty (an empty one is no file, and .NET would throw on it).</summary>
+    public static Option<string?> NonEmptyPath(this Option<string?> option)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 1 && string.IsNullOrWhiteSpace(r.Tokens[0].Value))
+                r.AddError($"{option.Name} needs a path, not an empty string");
+        });
+        return option;
+    }
+
     /// <summary>An absolute http or https address.</summary>
     public static Option<string?> HttpUrl(this Option<string?> option)
     {

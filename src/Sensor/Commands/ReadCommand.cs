@@ -48,19 +48,19 @@ public static class ReadCommand
                 if (t.Value.StartsWith('-') && t.Value.Length > 1 && !File.Exists(t.Value) && !Directory.Exists(t.Value))
                     r.AddError($"unknown option '{t.Value}'");
         });
-        var config = new Option<string?>("--config", "-c") { Description = "JSON settings file, the same as `run` takes (analysis ports, guessing thresholds, reassembly bounds, Influx, Name); not read unless given." };
+        var config = new Option<string?>("--config", "-c") { Description = "JSON settings file, the same as `run` takes (analysis ports, guessing thresholds, reassembly bounds, Influx, Name); not read unless given." }.NonEmptyPath();
         var filter = new Option<string?>("--filter", "-f") { Description = "Analyse only frames this BPF filter matches (pcap-filter(7), as `tcpdump -r FILE EXPR`)." };
         var metricsTime = new Option<string?>("--metrics-time")
         {
             Description = "Time of the metric points: packet (default: when the login was on the wire) or now (when read: an old capture's points " +
                           "fall inside the dashboard's range and a short retention keeps them; re-reading a file then adds them again).",
         }.OneOf("packet", "now");
-        var events = new Option<string?>("--events", "-e") { Description = "Write the events as JSON lines to this file (created 0640) instead of stdout." };
+        var events = new Option<string?>("--events", "-e") { Description = "Write the events as JSON lines to this file (created 0640) instead of stdout." }.NonEmptyPath();
         var report = new Option<string?>("--report", "-r")
         {
             HelpName = "FILE.html",
             Description = "Also write a self-contained HTML report (servers, clients, usernames, timeline, guessing, what was skipped) to this file; passwords are never in it.",
-        };
+        }.NonEmptyPath();
         var command = new Command("read", "Analyse capture files and report cleartext and weak mail logins.")
         {
             json, reveal, noSummary, threads, maxFlows, config, events, report, filter, metricsTime, paths,
@@ -79,9 +79,9 @@ public static class ReadCommand
             {
                 settings = SettingsLoader.Load(parse.GetValue(config), o, useDefaultFile: false);
             }
-            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException or OverflowException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or InvalidOperationException or OverflowException)
             {
-                Console.Error.WriteLine($"sensor: configuration: {e.Message}");
+                Console.Error.WriteLine($"sensor: configuration: {SettingsLoader.Describe(e)}");
                 return ExitCodes.Usage;
             }
             return Run(settings, new ReadRequest(parse.GetValue(paths)!)
@@ -289,7 +289,7 @@ public static class ReadCommand
             // The findings made before it are in the writer's buffer: they are written below, with
             // the summary, rather than lost with the process.
             progress?.Dispose();
-            Log.Fatal(e, "internal error while reading {Path}: the findings before it are written; please report this", writer.CaptureFile);
+            Log.Fatal(e, "internal error while reading {Path}: the findings before it are written; please report this, with the stack trace below", writer.CaptureFile);
             exit = ExitCodes.InternalError;
             var problem = "internal error: " + e.Message;
             summary.AddFile(writer.CaptureFile ?? "?", false, problem);

@@ -26,9 +26,9 @@ public static class RunCommand
 {
     public static Command Create()
     {
-        var config = new Option<string?>("--config", "-c") { Description = $"JSON config file (default: {SettingsLoader.DefaultConfigPath} if present)." };
+        var config = new Option<string?>("--config", "-c") { Description = $"JSON config file (default: {SettingsLoader.DefaultConfigPath} if present)." }.NonEmptyPath();
         var iface = new Option<string?>("--interface", "-i") { Description = "Interface to capture on (see 'sensor interfaces')." };
-        var events = new Option<string?>("--events", "-e") { Description = "JSON-lines event log path; '-' for stdout." };
+        var events = new Option<string?>("--events", "-e") { Description = "JSON-lines event log path; '-' for stdout." }.NonEmptyPath();
         var filter = new Option<string?>("--filter") { Description = "BPF capture filter (overrides --ports)." };
         var ports = new Option<string?>("--ports") { Description = "Capture only these TCP ports, comma-separated (default: every TCP flow)." };
         var snaplen = new Option<int?>("--snaplen") { Description = "Bytes captured per packet (default 65535)." }.InRange(64, 262144);
@@ -67,9 +67,9 @@ public static class RunCommand
             {
                 settings = SettingsLoader.Load(parse.GetValue(config), o);
             }
-            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException or OverflowException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or InvalidOperationException or OverflowException)
             {
-                Console.Error.WriteLine($"sensor: configuration: {e.Message}");
+                Console.Error.WriteLine($"sensor: configuration: {SettingsLoader.Describe(e)}");
                 return ExitCodes.Usage;
             }
             return Run(settings);

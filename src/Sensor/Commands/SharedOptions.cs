@@ -20,7 +20,7 @@ internal sealed class SharedOptions
     {
         Description = "auto (default: ask the server's /ping), v1 (InfluxDB 1.x /write, database created when missing) or v2 (/api/v2/write).",
     }.OneOf("auto", "v1", "v2");
-    private readonly Option<string?> _spoolDir = new("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable (one folder per server inside)." };
+    private readonly Option<string?> _spoolDir = new Option<string?>("--spool-dir") { Description = "Where points wait while InfluxDB is unreachable (one folder per server inside)." }.NonEmptyPath();
     private readonly Option<string?> _homeNet = new Option<string?>("--home-net")
     {
         Description = "The site's own networks, comma-separated CIDR (IPv4 and IPv6), e.g. 10.0.0.0/8,2001:db8::/32: events get a direction (outbound, inbound, internal, external). Config: Site:HomeNetworks.",

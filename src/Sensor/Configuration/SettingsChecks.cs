@@ -22,15 +22,21 @@ public static class SettingsChecks
             return $"Influx:Api must be auto, v1 or v2, not '{s.Influx.Api}'";
         if (s.Influx.MaxSpoolMiB < 1)
             return "Influx:MaxSpoolMiB must be at least 1";
-        if (!Enum.TryParse<LogEventLevel>(s.LogLevel, ignoreCase: true, out _))
-            return $"unknown log level '{s.LogLevel}'";
+        if (!Enum.TryParse<LogEventLevel>(s.LogLevel, ignoreCase: true, out _) || int.TryParse(s.LogLevel, out _))
+            return $"unknown log level '{s.LogLevel}' (Verbose, Debug, Information, Warning, Error or Fatal)";
         var g = s.Guessing;
-        if (g is { WindowSeconds: < 1 } or { Failures: < 1 } or { SprayUsernames: < 1 } or { MaxClients: < 1 } or { MaxUsernames: < 1 }
-            || g.MaxClients > PasswordGuessingDetector.MaxTableSize || g.MaxUsernames > PasswordGuessingDetector.MaxTableSize)
-            return $"Guessing: WindowSeconds, Failures and SprayUsernames must each be at least 1, MaxClients and MaxUsernames between 1 and {PasswordGuessingDetector.MaxTableSize}";
+        if (g.WindowSeconds < 1) return "Guessing:WindowSeconds must be at least 1";
+        if (g.Failures is < 1 or > PasswordGuessingDetector.MaxThreshold)
+            return $"Guessing:Failures must be between 1 and {PasswordGuessingDetector.MaxThreshold}";
+        if (g.SprayUsernames is < 1 or > PasswordGuessingDetector.MaxThreshold)
+            return $"Guessing:SprayUsernames must be between 1 and {PasswordGuessingDetector.MaxThreshold}";
+        if (g.MaxClients is < 1 or > PasswordGuessingDetector.MaxTableSize)
+            return $"Guessing:MaxClients must be between 1 and {PasswordGuessingDetector.MaxTableSize}";
+        if (g.MaxUsernames is < 1 or > PasswordGuessingDetector.MaxTableSize)
+            return $"Guessing:MaxUsernames must be between 1 and {PasswordGuessingDetector.MaxTableSize}";
         var r = s.Reassembly;
-        if (r is { MaxFlows: < 1 } or { MaxBufferedMiB: < 1 } or { IdleTimeoutSeconds: < 1 } or { HandshakeTimeoutSeconds: < 1 })
-            return "Reassembly: MaxFlows, MaxBufferedMiB, IdleTimeoutSeconds and HandshakeTimeoutSeconds must each be at least 1";
+        foreach (var (name, value) in new[] { ("MaxFlows", r.MaxFlows), ("MaxBufferedMiB", r.MaxBufferedMiB), ("IdleTimeoutSeconds", r.IdleTimeoutSeconds), ("HandshakeTimeoutSeconds", r.HandshakeTimeoutSeconds) })
+            if (value < 1) return $"Reassembly:{name} must be at least 1";
         if (s.Capture.Workers is < 0 or > 64)
             return "Capture:Workers must be between 0 and 64 (0: the default: 1 up to 2 cores, beyond that every core but one, at most 8)";
         if (s.Capture.FanoutGroup is < 0 or > 65535)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Sensor.Core.Platform;
 
 namespace Sensor.Configuration;
 
@@ -6,6 +7,22 @@ namespace Sensor.Configuration;
 public static class SettingsLoader
 {
     public const string DefaultConfigPath = "/etc/mail-sensor/sensor.json";
+
+    /// <summary>The largest settings file read: a real one is a few KiB.</summary>
+    public const long MaxConfigBytes = 1 << 20;
+
+    /// <summary>
+    /// Why the settings could not be loaded, in one line: Microsoft.Extensions.Configuration says only
+    /// "Failed to load configuration from file 'X'" and keeps the reason (the JSON error, with its line
+    /// and position) in the inner exception.
+    /// </summary>
+    public static string Describe(Exception e)
+    {
+        var text = e.Message;
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+            if (!text.Contains(inner.Message, StringComparison.Ordinal)) text = $"{text.TrimEnd('.')}: {inner.Message}";
+        return text;
+    }
 
     /// <param name="configPath">An explicit --config (must exist), or null for the default path if present.</param>
     /// <param name="overrides">Command-line values as configuration keys ("Capture:Interface").</param>
@@ -20,6 +37,11 @@ public static class SettingsLoader
         if (configPath is not null)
         {
             if (!File.Exists(configPath)) throw new FileNotFoundException($"--config file '{configPath}' does not exist");
+            // A device or a pipe given by mistake would be read without end (/dev/zero grew to gigabytes).
+            var kind = FileKinds.Of(configPath);
+            if (kind != FileKind.Regular) throw new InvalidDataException($"--config file '{configPath}' is {FileKinds.Describe(kind)}, not a regular file");
+            if (new FileInfo(configPath).Length > MaxConfigBytes)
+                throw new InvalidDataException($"--config file '{configPath}' is over {MaxConfigBytes / (1 << 20)} MiB: not a settings file");
             builder.AddJsonFile(Path.GetFullPath(configPath), optional: false);
         }
         else if (useDefaultFile && File.Exists(DefaultConfigPath))
