@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Sensor.Core.Platform;
 
 namespace Sensor.Outputs.EventLog;
 
@@ -29,7 +30,11 @@ public sealed class EventLogFile : EventOutput
     public EventLogFile(string path, long maxBytes = long.MaxValue, int retainedFiles = 14)
     {
         _path = Path.GetFullPath(path);
-        _maxBytes = maxBytes;
+        var kind = FileKinds.Of(_path);
+        if (kind == FileKind.Directory) throw new IOException("it is a directory");
+        // A device or a pipe (/dev/stdout, a FIFO to a shipper) is written into and never rolled:
+        // rolling renames the file, and renaming /dev/null would take it from everyone.
+        _maxBytes = kind is FileKind.Missing or FileKind.Regular or FileKind.SymbolicLink ? maxBytes : long.MaxValue;
         _retainedFiles = Math.Max(0, retainedFiles);
         var dir = Path.GetDirectoryName(_path);
         if (dir is not null) Directory.CreateDirectory(dir);
@@ -82,7 +87,7 @@ public sealed class EventLogFile : EventOutput
         };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = Mode;
         var file = new FileStream(_path, options);
-        _length = file.Seek(0, SeekOrigin.End);
+        _length = file.CanSeek ? file.Seek(0, SeekOrigin.End) : 0; // a FIFO cannot seek: nothing to append after
         _file = file;
     }
 

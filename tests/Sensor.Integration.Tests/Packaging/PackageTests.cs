@@ -136,6 +136,19 @@ public sealed class PackageTests(PackageTests.BuiltPackage package) : IClassFixt
         Assert.Equal(1, sensor.ExitCode);
     }
 
+    /// <summary>
+    /// src/Sensor/Native/closed_stdin.c: started with standard input closed, `read -` found the runtime's
+    /// own pipe on descriptor 0 and waited on it for ever. Now it reads /dev/null: empty input, exit 1.
+    /// </summary>
+    [Fact]
+    public void PackagedSensorStartedWithStdinClosedReadsNoInputInsteadOfWaiting()
+    {
+        var sensor = Path.Combine(package.Root, "usr/bin/sensor");
+        var run = ExternalProcess.RunToEnd("bash", ["-c", "exec \"$0\" read - <&-", sensor], TimeSpan.FromSeconds(60));
+        Assert.True(run.Code == 1, $"exit {run.Code}:\n{run.Err}");
+        Assert.Contains("-: cannot read: empty input", run.Err);
+    }
+
     [Fact]
     public void MakeInstallPutsEverythingUnderThePrefixAndKeepsAnEditedConfig()
     {
