@@ -190,10 +190,8 @@ public static class CaptureStreamSource
     /// <see cref="InvalidDataException"/> says "unsupported compression method" for any corrupt deflate
     /// data, and the pcap reader would pass that on as the reason a capture could not be read.
     /// </summary>
-    private sealed class GzipInput(GZipStream gzip) : Stream
+    private sealed class GzipInput(GZipStream gzip) : ReadOnlyStream
     {
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
         public override int Read(Span<byte> buffer)
         {
             try { return gzip.Read(buffer); }
@@ -205,24 +203,12 @@ public static class CaptureStreamSource
             if (disposing) gzip.Dispose();
             base.Dispose(disposing);
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>Bytes already read, then the rest of the stream: sniffing must not lose the start.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream
+    private sealed class PrefixedStream(byte[] prefix, Stream rest) : ReadOnlyStream
     {
         private int _at;
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -235,7 +221,13 @@ public static class CaptureStreamSource
             }
             return rest.Read(buffer);
         }
+    }
 
+    /// <summary>What the two streams above share: read forward only, nothing else.</summary>
+    private abstract class ReadOnlyStream : Stream
+    {
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        public abstract override int Read(Span<byte> buffer);
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
