@@ -16,6 +16,7 @@ public static class Program
         // Diagnostics go to stderr, always: stdout belongs to the findings (and is pure JSON with --json).
         Log.Logger = new LoggerConfiguration()
             .MinimumLevel.Information()
+            .Enrich.With<Sensor.Outputs.Diagnostics.ControlCharacterEscaper>()
             .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose,
                 outputTemplate: "sensor: {Level:w}: {Message:lj}{NewLine}{Exception}")
             .CreateLogger();

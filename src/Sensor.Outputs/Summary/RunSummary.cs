@@ -51,7 +51,7 @@ public sealed class RunSummary : IEventSink
     public void AddFile(string path, bool read, string? problem)
     {
         if (read) _filesRead++; else _filesFailed++;
-        if (problem is not null) _fileProblems.Add($"{path}: {problem}");
+        if (problem is not null) _fileProblems.Add(Diagnostics.ControlCharacterEscaper.Escape($"{path}: {problem}"));
     }
 
     /// <summary>Adds one pipeline's counters and server postures (one pipeline per capture file).</summary>

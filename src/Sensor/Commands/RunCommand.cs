@@ -110,6 +110,7 @@ public static class RunCommand
         var appLog = new LoggerConfiguration()
             .MinimumLevel.Is(level)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .Enrich.With<Sensor.Outputs.Diagnostics.ControlCharacterEscaper>()
             .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose,
                 outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {Message:lj}{NewLine}{Exception}")
             .CreateLogger();

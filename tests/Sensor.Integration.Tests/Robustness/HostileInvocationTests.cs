@@ -136,6 +136,19 @@ public sealed class HostileInvocationTests : IDisposable
     }
 
     [Fact]
+    public void AFileNameWithControlCharactersIsShownEscaped()
+    {
+        // A newline split the "one line" message; ESC sequences reached the analyst's terminal.
+        var file = Path.Combine(_dir, "bad\nname\u001b[2J.pcap");
+        File.WriteAllText(file, "not a capture");
+        var run = SensorProcess.Run("read", "--json", file); // the summary on stderr too
+        Assert.Equal(1, run.ExitCode);
+        Assert.DoesNotContain('\u001b', run.StdErr);
+        Assert.Contains("bad\\nname\\e[2J.pcap: cannot read:", run.StdErr);
+        Assert.Contains("problem: " + _dir + "/bad\\nname\\e[2J.pcap:", run.StdErr);
+    }
+
+    [Fact]
     public void DamagedGzipDataIsCalledThat()
     {
         var bytes = File.ReadAllBytes(Capture);
