@@ -33,7 +33,8 @@ public static class CaptureFiles
             }
             else
             {
-                yield return (p, "no such file or folder");
+                // PATH_MAX (4096 with its NUL) is the kernel's limit for a path it is handed whole.
+                yield return (p, p.Length >= 4096 ? "path too long to open (over 4,095 bytes)" : "no such file or folder");
             }
         }
     }

@@ -149,6 +149,15 @@ public sealed class HostileInvocationTests : IDisposable
     }
 
     [Fact]
+    public void APathOverPathMaxIsSaidToBeTooLong()
+    {
+        var path = "/" + string.Join('/', Enumerable.Repeat(new string('d', 200), 25)) + "/x.pcap";
+        var run = SensorProcess.Run("read", path);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("path too long to open", run.StdErr); // it said "no such file or folder"
+    }
+
+    [Fact]
     public void DamagedGzipDataIsCalledThat()
     {
         var bytes = File.ReadAllBytes(Capture);
