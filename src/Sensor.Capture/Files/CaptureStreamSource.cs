@@ -19,10 +19,10 @@ public static class CaptureStreamSource
     private const string DamagedGzip = "damaged gzip data (corrupt or cut short)";
     private static readonly byte[] GzipMagic = [0x1f, 0x8b];
 
-    /// <summary>Whether <paramref name="path"/> must be read through this source (stdin, or gzip content).</summary>
+    /// <summary>Whether the file at <paramref name="path"/> holds gzip content and must be read through this source
+    /// (standard input and pipes come here through <see cref="OpenIfStream"/>).</summary>
     public static bool Handles(string path)
     {
-        if (path == StandardInput) return true;
         Span<byte> magic = stackalloc byte[2];
         try
         {
@@ -58,7 +58,7 @@ public static class CaptureStreamSource
         Stream input;
         try
         {
-            input = path == StandardInput ? Console.OpenStandardInput(1 << 16) : File.OpenRead(path);
+            input = File.OpenRead(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
