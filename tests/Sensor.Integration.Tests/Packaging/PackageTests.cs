@@ -108,32 +108,80 @@ public sealed class PackageTests(PackageTests.BuiltPackage package) : IClassFixt
     /// src/Sensor/Native/hydrated_hugepages.c, linked into the binary: before the runtime starts it asks
     /// for transparent huge pages (MADV_HUGEPAGE) for the data the runtime writes at start, which cut
     /// the start-up where page faults are dear (docs/performance.md). The kernel marks an advised
-    /// mapping "hg" in /proc/PID/smaps whatever its transparent_hugepage setting. The sensor is held
-    /// alive reading a named pipe nobody writes to yet.
+    /// mapping "hg" in /proc/PID/smaps whatever its transparent_hugepage setting. The whole .hydrated
+    /// section must lie in one advised mapping: only then is none of it left to 4 KiB pages before the
+    /// first or after the last 2 MiB boundary (the file aligns the section for that; before it, on
+    /// average 2.4 MB of it was). The sensor is held alive reading a named pipe nobody writes to yet.
     /// </summary>
     [Fact]
-    public void PackagedSensorAsksForHugePagesForTheDataItsRuntimeWritesAtStart()
+    public void PackagedSensorAsksForHugePagesForAllTheDataItsRuntimeWritesAtStart()
     {
+        var binary = Path.Combine(package.Root, "usr/bin/sensor");
+        var (hydratedAddress, hydratedSize) = Section(binary, ".hydrated");
+        Assert.True(hydratedSize > 1 << 20, $".hydrated is only {hydratedSize} bytes");
+        Assert.True(hydratedAddress % (2 << 20) == 0, $".hydrated starts at 0x{hydratedAddress:x}, not on a 2 MiB boundary");
+
         var fifo = Path.Combine(package.Dir, "held-open");
         Assert.Equal(0, Run("mkfifo", fifo).Code);
-        using var sensor = new ExternalProcess(Path.Combine(package.Root, "usr/bin/sensor"), ["read", fifo]);
-        bool advised = false;
+        using var sensor = new ExternalProcess(binary, ["read", fifo]);
+        List<Mapping> advised = [];
+        ulong loadBase = 0;
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!advised && !sensor.HasExited && DateTime.UtcNow < until)
+        while (advised.Count == 0 && !sensor.HasExited && DateTime.UtcNow < until)
         {
             try
             {
-                advised = File.ReadLines($"/proc/{sensor.Pid}/smaps")
-                    .Any(l => l.StartsWith("VmFlags:", StringComparison.Ordinal) && l.Split(' ').Contains("hg"));
+                (loadBase, advised) = AdvisedMappings($"/proc/{sensor.Pid}/smaps", binary);
             }
             catch (IOException) { } // between exec and the first look the file may not be there yet
-            if (!advised) Thread.Sleep(50);
+            if (advised.Count == 0) Thread.Sleep(50);
         }
         // Let it go: an empty pipe is "empty input", exit code 1.
         using (new FileStream(fifo, FileMode.Open, FileAccess.Write)) { }
         Assert.True(sensor.WaitForExit(TimeSpan.FromSeconds(30)));
-        Assert.True(advised, "no mapping of the packaged sensor is advised for huge pages");
+        Assert.True(advised.Count > 0, "no mapping of the packaged sensor is advised for huge pages");
         Assert.Equal(1, sensor.ExitCode);
+        ulong first = loadBase + hydratedAddress, last = first + hydratedSize;
+        Assert.True(advised.Any(m => m.Start <= first && last <= m.End),
+            $".hydrated at 0x{first:x}-0x{last:x} is not inside one advised mapping: " +
+            string.Join(", ", advised.Select(m => $"0x{m.Start:x}-0x{m.End:x}")));
+    }
+
+    private sealed record Mapping(ulong Start, ulong End);
+
+    /// <summary>A section's address (relative to the load base) and size, as readelf gives them.</summary>
+    private static (ulong Address, ulong Size) Section(string binary, string name)
+    {
+        var sections = Run("readelf", "-SW", binary);
+        Assert.True(sections.Code == 0, sections.Err);
+        //   [35] .hydrated         NOBITS          0000000001400000 1400000 600000 00  WA  0   0 2097152
+        var row = Regex.Match(sections.Out, $@"\]\s+{Regex.Escape(name)}\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s");
+        Assert.True(row.Success, $"no section {name} in:\n{sections.Out}");
+        return (Convert.ToUInt64(row.Groups[1].Value, 16), Convert.ToUInt64(row.Groups[2].Value, 16));
+    }
+
+    /// <summary>
+    /// From /proc/PID/smaps: where the program was loaded (its mapping at file offset 0) and the
+    /// mappings marked "hg" (MADV_HUGEPAGE).
+    /// </summary>
+    private static (ulong LoadBase, List<Mapping> Advised) AdvisedMappings(string smaps, string binary)
+    {
+        ulong loadBase = 0;
+        Mapping? current = null;
+        var advised = new List<Mapping>();
+        foreach (var line in File.ReadLines(smaps))
+        {
+            var header = Regex.Match(line, @"^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) \S+ \d+\s*(.*)$");
+            if (header.Success)
+            {
+                current = new Mapping(Convert.ToUInt64(header.Groups[1].Value, 16), Convert.ToUInt64(header.Groups[2].Value, 16));
+                if (loadBase == 0 && header.Groups[4].Value == binary && Convert.ToUInt64(header.Groups[3].Value, 16) == 0)
+                    loadBase = current.Start;
+            }
+            else if (current is not null && line.StartsWith("VmFlags:", StringComparison.Ordinal) && line.Split(' ').Contains("hg"))
+                advised.Add(current);
+        }
+        return (loadBase, advised);
     }
 
     /// <summary>
