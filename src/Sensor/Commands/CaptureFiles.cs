@@ -34,10 +34,21 @@ public static class CaptureFiles
             else
             {
                 // PATH_MAX (4096 with its NUL) is the kernel's limit for a path it is handed whole.
-                yield return (p, p.Length >= 4096 ? "path too long to open (over 4,095 bytes)" : "no such file or folder");
+                yield return (p, p.Length >= 4096 ? "path too long to open (over 4,095 bytes)"
+                    : LostInDecoding(p) ? NotUtf8 : "no such file or folder");
             }
         }
     }
+
+    /// <summary>
+    /// .NET turns the bytes of a file name (an argument, a folder entry) into a string as UTF-8 and puts
+    /// U+FFFD where they are not UTF-8; the string then names another file, so such a file cannot be
+    /// opened by this program at all. Said so, rather than "no such file" for a file the user can see.
+    /// </summary>
+    private const string NotUtf8 = "its name is not valid UTF-8, and this program can open only UTF-8 names: " +
+                                   "rename it (convmv(1)) or give a link to it with a UTF-8 name";
+
+    private static bool LostInDecoding(string path) => path.Contains('\uFFFD');
 
     private static void Search(string folder, List<string> files, List<(string, string?)> problems)
     {
@@ -53,8 +64,9 @@ public static class CaptureFiles
                     var kind = FileKinds.Of(entry, followLinks: false);
                     if (kind == FileKind.Missing)
                     {
-                        // Listed but not there to examine: gone since, or a path over PATH_MAX.
-                        problems.Add((entry, "cannot be examined (removed meanwhile, or its path is too long)"));
+                        // Listed but not there to examine: gone since, a path over PATH_MAX, or a name
+                        // that is not UTF-8 (listed with U+FFFD in place of its bytes, so not found).
+                        problems.Add((entry, LostInDecoding(entry) ? NotUtf8 : "cannot be examined (removed meanwhile, or its path is too long)"));
                         continue;
                     }
                     // Links to folders are not followed (as find(1) without -L): a link back up the

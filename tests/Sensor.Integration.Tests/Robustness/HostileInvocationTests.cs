@@ -47,6 +47,29 @@ public sealed class HostileInvocationTests : IDisposable
         AssertOneLine(SensorProcess.Run("read", "--config", config, Capture), 2, message);
     }
 
+    /// <summary>
+    /// A name in Latin-1 ("caf\xE9.pcap"): .NET makes the bytes a string with U+FFFD for the 0xE9, which
+    /// names no file, so the sensor cannot open it; it said "no such file or folder" about a file the user
+    /// sees in ls, and "removed meanwhile" in a folder scan. Now it says why.
+    /// </summary>
+    [Fact]
+    public void AFileNameThatIsNotUtf8IsSaidToBeSoRatherThanMissing()
+    {
+        const string Script = """
+            cp "$1" "$2/caf"$'\xe9'".pcap" || exit 99
+            "$0" read --no-summary "$2/caf"$'\xe9'".pcap"; echo "exit $?" >&2
+            "$0" read --no-summary "$2"; echo "exit $?" >&2
+            rm -f "$2/caf"$'\xe9'".pcap"
+            """;
+        var run = ExternalProcess.RunToEnd("bash", ["-c", Script, RepoPaths.SensorExecutable, Capture, _dir], TimeSpan.FromMinutes(1));
+        var lines = run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 4, run.Err);
+        foreach (var problem in new[] { lines[0], lines[2] })
+            Assert.EndsWith("its name is not valid UTF-8, and this program can open only UTF-8 names: rename it (convmv(1)) or give a link to it with a UTF-8 name", problem);
+        Assert.Equal("exit 1", lines[1]);
+        Assert.Equal("exit 1", lines[3]);
+    }
+
     [Fact]
     public void AFolderOnStandardInputIsNoInput()
     {
