@@ -13,10 +13,10 @@
  * Only whole 2 MiB pages can be huge, and where .hydrated fell depended on the layout: with the load
  * address random to the 4 KiB page, on average 2.4 MB of it (some 600 faults, about 6 ms of the 27 ms
  * start-up here, measured with uprobes on RehydrateData) lay before the first or after the last 2 MiB
- * boundary (the linker had put the section right after .bss). So this file also adds an empty piece of .hydrated aligned to 2 MiB (below): the linker
- * gives the output section the largest alignment of its pieces, starts it on a 2 MiB boundary, and
- * puts the piece of this file (linked after the compiler's object) at the next boundary after the
- * compiler's data, so the section is whole huge pages. The segment's p_align becomes 2 MiB, and the
+ * boundary (the linker had put the section right after .bss). So this file also adds an empty piece
+ * of .hydrated aligned to 2 MiB (below): the linker gives the output section the largest alignment of
+ * its pieces, starts it on a 2 MiB boundary, and puts the piece of this file (linked after the
+ * compiler's object) at the next boundary after the compiler's data, so the section is whole huge pages. The segment's p_align becomes 2 MiB, and the
  * kernel (binfmt_elf, since Linux 5.10) loads the program at an address aligned to it: 20 ms for a
  * small read instead of 25-26. The tail of the last huge page is written by no one: up to 2 MiB more
  * resident memory, once. An older kernel ignores p_align, and the advice covers what it can, as before.
