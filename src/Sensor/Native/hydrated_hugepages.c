@@ -18,8 +18,9 @@
  * its pieces, starts it on a 2 MiB boundary, and puts the piece of this file (linked after the
  * compiler's object) at the next boundary after the compiler's data, so the section is whole huge
  * pages. The segment's p_align becomes 2 MiB, and the kernel (binfmt_elf, since Linux 5.10) loads the
- * program at an address aligned to it: 20 ms for a small read instead of 25-26. The tail of the last huge page is written by no one: up to 2 MiB more
- * resident memory, once. An older kernel ignores p_align, and the advice covers what it can, as before.
+ * program at an address aligned to it: 20 ms for a small read instead of 25-26. The tail of the last
+ * huge page is written by no one: up to 2 MiB more resident memory, once. An older kernel ignores
+ * p_align, and the advice covers what it can, as before.
  *
  * A constructor runs before main, so before the runtime. Nothing here can fail the program: where the
  * kernel has no transparent huge pages, or says no, the faults happen as before.
